@@ -15,6 +15,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // RPCs a provider does not implement answer `Unimplemented`, which
+        // Terraform tolerates for the optional ones (GetMetadata, ...).
+        .generate_default_stubs(true)
         .compile_fds(descriptors)?;
     Ok(())
 }
