@@ -161,7 +161,7 @@ sys.exit(rc)
     ws = Workspace(terraform, wrap_dir, env)
     try:
         ws.write('resource "volcengine_image_share" "big" {\n  image_id    = "image-big0000001"\n'
-                 '  account_ids = [for i in range(10000) : tostring(3000000000 + i)]\n}\n'
+                 '  account_ids = flatten([for i in range(100) : [for j in range(100) : tostring(3000000000 + i * 100 + j)]])\n}\n'
                  'terraform {\n  required_providers {\n    volcengine = { source = "volcengine/volcengine" }\n  }\n}\n')
         big_apply, _ = ws.run("apply", "-auto-approve")
         calls = emu.calls()
