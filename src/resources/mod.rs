@@ -1,1 +1,3 @@
-//! placeholder
+//! Managed resources, one module per Terraform resource type.
+
+pub mod image_share;
