@@ -222,3 +222,38 @@ fn trace_log_terraform_1_15() {
 fn trace_log_terraform_1_0() {
     trace_log(Terraform::V1_0);
 }
+
+/// The examples under examples/ (what docs and the demo show) are valid configurations.
+fn examples_validate(terraform: Terraform) {
+    let read = |path: &str| {
+        std::fs::read_to_string(support::repo_root().join("examples").join(path))
+            .unwrap_or_else(|e| panic!("examples/{path}: {e}"))
+    };
+
+    let quickstart = Workspace::new(terraform);
+    quickstart.write_file("main.tf", &read("quickstart/main.tf"));
+    quickstart.init();
+    quickstart.ok(&["validate"]);
+
+    let registry = Workspace::new(terraform);
+    registry.write_main_tf(
+        &[
+            read("provider/provider.tf"),
+            read("resources/volcengine_image_share/resource.tf"),
+            read("data-sources/volcengine_image_share/data-source.tf"),
+        ]
+        .join("\n"),
+    );
+    registry.init();
+    registry.ok(&["validate"]);
+}
+
+#[test]
+fn examples_validate_terraform_1_15() {
+    examples_validate(Terraform::V1_15);
+}
+
+#[test]
+fn examples_validate_terraform_1_0() {
+    examples_validate(Terraform::V1_0);
+}
