@@ -95,16 +95,18 @@ impl VolcengineProvider {
                 )
                 .into())
             }
-            Some(Configured::Unknown { attributes }) => return Err(diagnostics::error(
-                "Provider configuration not known yet",
-                format!(
+            Some(Configured::Unknown { attributes }) => {
+                return Err(diagnostics::error(
+                    "Provider configuration not known yet",
+                    format!(
                     "The provider arguments {} depend on values that are only known after apply, \
                          so the API cannot be called yet. Apply the resources they depend on first \
                          (e.g. with -target), or use values known at plan time.",
                     attributes.join(", ")
                 ),
-            )
-            .into()),
+                )
+                .into())
+            }
             Some(Configured::Known(settings)) => settings,
         };
         let client_config = settings.client_config()?;
