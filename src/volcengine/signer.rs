@@ -183,16 +183,8 @@ pub fn signature_for(
 
 /// The canonical request: method, path, canonical query, header lines, the
 /// signed header names and the body hash, joined by newlines.
-fn canonical_request(
-    request: &Request<'_>,
-    sorted_headers: &[(String, String)],
-    names: &str,
-) -> String {
-    let path = if request.path.is_empty() {
-        "/"
-    } else {
-        request.path
-    };
+fn canonical_request(request: &Request<'_>, sorted_headers: &[(String, String)], names: &str) -> String {
+    let path = if request.path.is_empty() { "/" } else { request.path };
     let mut header_lines = String::new();
     for (name, value) in sorted_headers {
         header_lines.push_str(name);
@@ -211,8 +203,10 @@ fn canonical_request(
 /// Percent-encodes keys and values per RFC 3986 (space as `%20`, never `+`),
 /// sorts the pairs and joins them with `&`.
 pub fn canonical_query(params: &[(String, String)]) -> String {
-    let mut encoded: Vec<(String, String)> =
-        params.iter().map(|(k, v)| (encode(k), encode(v))).collect();
+    let mut encoded: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (encode(k), encode(v)))
+        .collect();
     encoded.sort();
     encoded
         .iter()
@@ -277,9 +271,7 @@ mod tests {
             .map(|i| (format!("AddAccounts.{i}"), i.to_string()))
             .collect();
         let q = canonical_query(&params);
-        assert!(
-            q.starts_with("AddAccounts.1=1&AddAccounts.10=10&AddAccounts.11=11&AddAccounts.2=2")
-        );
+        assert!(q.starts_with("AddAccounts.1=1&AddAccounts.10=10&AddAccounts.11=11&AddAccounts.2=2"));
     }
 
     #[test]
