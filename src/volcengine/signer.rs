@@ -183,8 +183,16 @@ pub fn signature_for(
 
 /// The canonical request: method, path, canonical query, header lines, the
 /// signed header names and the body hash, joined by newlines.
-fn canonical_request(request: &Request<'_>, sorted_headers: &[(String, String)], names: &str) -> String {
-    let path = if request.path.is_empty() { "/" } else { request.path };
+fn canonical_request(
+    request: &Request<'_>,
+    sorted_headers: &[(String, String)],
+    names: &str,
+) -> String {
+    let path = if request.path.is_empty() {
+        "/"
+    } else {
+        request.path
+    };
     let mut header_lines = String::new();
     for (name, value) in sorted_headers {
         header_lines.push_str(name);
@@ -203,10 +211,8 @@ fn canonical_request(request: &Request<'_>, sorted_headers: &[(String, String)],
 /// Percent-encodes keys and values per RFC 3986 (space as `%20`, never `+`),
 /// sorts the pairs and joins them with `&`.
 pub fn canonical_query(params: &[(String, String)]) -> String {
-    let mut encoded: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (encode(k), encode(v)))
-        .collect();
+    let mut encoded: Vec<(String, String)> =
+        params.iter().map(|(k, v)| (encode(k), encode(v))).collect();
     encoded.sort();
     encoded
         .iter()
@@ -271,7 +277,9 @@ mod tests {
             .map(|i| (format!("AddAccounts.{i}"), i.to_string()))
             .collect();
         let q = canonical_query(&params);
-        assert!(q.starts_with("AddAccounts.1=1&AddAccounts.10=10&AddAccounts.11=11&AddAccounts.2=2"));
+        assert!(
+            q.starts_with("AddAccounts.1=1&AddAccounts.10=10&AddAccounts.11=11&AddAccounts.2=2")
+        );
     }
 
     #[test]
