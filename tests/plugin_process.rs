@@ -7,6 +7,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use plugin_common::*;
+use terraform_provider_volcengine::tfplugin::proto::get_provider_schema;
+use terraform_provider_volcengine::tfplugin::proto::provider_client::ProviderClient;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -168,6 +170,25 @@ async fn automtls_serves_terraform_and_refuses_everyone_else() {
     assert_eq!(
         health_check(channel.clone()).await,
         Ok(ServingStatus::Serving)
+    );
+
+    // The tfplugin6 Provider service is served on the same connection.
+    let mut provider =
+        ProviderClient::new(channel.clone()).max_decoding_message_size(256 * 1024 * 1024);
+    let schema = tokio::time::timeout(
+        WAIT,
+        provider.get_provider_schema(get_provider_schema::Request {}),
+    )
+    .await
+    .expect("schema in time")
+    .expect("GetProviderSchema answered")
+    .into_inner();
+    assert!(
+        schema
+            .resource_schemas
+            .contains_key("volcengine_image_share"),
+        "resources: {:?}",
+        schema.resource_schemas.keys().collect::<Vec<_>>()
     );
 
     // No client certificate: refused.
