@@ -10,3 +10,12 @@ pub mod proto {
 pub mod goplugin {
     tonic::include_proto!("plugin");
 }
+
+pub mod cty;
+pub mod diagnostics;
+pub mod schema;
+pub mod value;
+
+pub use cty::CtyType;
+pub use diagnostics::{AttrPath, Diagnostics};
+pub use value::{Number, Value};
