@@ -8,6 +8,7 @@
 use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::fmt;
 use time::{format_description::FormatItem, macros::format_description, OffsetDateTime};
 
@@ -211,19 +212,32 @@ fn canonical_request(
 /// Percent-encodes keys and values per RFC 3986 (space as `%20`, never `+`),
 /// sorts the pairs and joins them with `&`.
 pub fn canonical_query(params: &[(String, String)]) -> String {
-    let mut encoded: Vec<(String, String)> =
-        params.iter().map(|(k, v)| (encode(k), encode(v))).collect();
-    encoded.sort();
-    encoded
+    // Borrowed when nothing needs escaping, which is most keys and values.
+    let mut encoded: Vec<(Cow<'_, str>, Cow<'_, str>)> = params
         .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+        .map(|(k, v)| (encode_cow(k), encode_cow(v)))
+        .collect();
+    encoded.sort_unstable();
+    let len = encoded.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut query = String::with_capacity(len);
+    for (i, (k, v)) in encoded.iter().enumerate() {
+        if i > 0 {
+            query.push('&');
+        }
+        query.push_str(k);
+        query.push('=');
+        query.push_str(v);
+    }
+    query
 }
 
 /// RFC 3986 percent-encoding of one key or value.
 pub fn encode(value: &str) -> String {
-    utf8_percent_encode(value, RFC3986).to_string()
+    encode_cow(value).into_owned()
+}
+
+fn encode_cow(value: &str) -> Cow<'_, str> {
+    utf8_percent_encode(value, RFC3986).into()
 }
 
 /// `YYYYMMDD/<region>/<service>/request`.
