@@ -79,13 +79,13 @@ impl IntoResponse for AdminError {
 
 /// Parses a JSON body whatever its content type (curl's `-d` says form);
 /// an empty body is `None`.
-fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<Option<T>, Response> {
+fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<Option<T>, AdminError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
     serde_json::from_slice(body)
         .map(Some)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+        .map_err(|e| AdminError::Invalid(format!("invalid JSON body: {e}")))
 }
 
 async fn list_images(State(shared): State<Arc<Shared>>) -> Response {
@@ -112,7 +112,7 @@ async fn put_image(
 ) -> Response {
     let status = match parse_body::<ImageBody>(&body) {
         Ok(body) => body.and_then(|b| b.status),
-        Err(response) => return response,
+        Err(e) => return e.into_response(),
     };
     match shared.put_image(&id, status.as_deref()).await {
         Ok((view, created)) => {
@@ -160,7 +160,7 @@ async fn put_shares(
                 "body {\"accounts\": [...]} is required",
             )
         }
-        Err(response) => return response,
+        Err(e) => return e.into_response(),
     };
     match shared.set_shares(&id, accounts).await {
         Ok(accounts) => Json(json!({ "accounts": accounts })).into_response(),
@@ -175,7 +175,7 @@ async fn list_faults(State(shared): State<Arc<Shared>>) -> Response {
 async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let spec = match parse_body::<FaultSpec>(&body) {
         Ok(spec) => spec.unwrap_or_default(),
-        Err(response) => return response,
+        Err(e) => return e.into_response(),
     };
     match shared.add_fault(spec.clone()) {
         Ok(()) => (StatusCode::CREATED, Json(spec)).into_response(),
@@ -217,6 +217,6 @@ async fn set_throttle(State(shared): State<Arc<Shared>>, body: Bytes) -> Respons
             StatusCode::BAD_REQUEST,
             "body {\"max_per_second\": N} is required",
         ),
-        Err(response) => response,
+        Err(e) => e.into_response(),
     }
 }
