@@ -13,6 +13,7 @@ use axum::{Extension, Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::faults::FaultSpec;
@@ -49,8 +50,8 @@ async fn loopback_only(
     request: Request,
     next: Next,
 ) -> Response {
-    let allowed = shared.admin_from_anywhere
-        || connection.is_some_and(|Extension(c)| c.peer.ip().is_loopback());
+    let peer = connection.map(|Extension(c)| c.peer);
+    let allowed = admin_allowed(peer, shared.admin_from_anywhere);
     if !allowed {
         return error(
             StatusCode::FORBIDDEN,
@@ -58,6 +59,12 @@ async fn loopback_only(
         );
     }
     next.run(request).await
+}
+
+/// Loopback peers always; others only when allowed from anywhere. A request
+/// without a known peer (not from our accept loop) is refused.
+fn admin_allowed(peer: Option<SocketAddr>, from_anywhere: bool) -> bool {
+    from_anywhere || peer.is_some_and(|peer| peer.ip().is_loopback())
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -218,5 +225,22 @@ async fn set_throttle(State(shared): State<Arc<Shared>>, body: Bytes) -> Respons
             "body {\"max_per_second\": N} is required",
         ),
         Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_peers_by_default() {
+        let loopback: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let loopback6: SocketAddr = "[::1]:5000".parse().unwrap();
+        let remote: SocketAddr = "192.0.2.7:5000".parse().unwrap();
+        assert!(admin_allowed(Some(loopback), false));
+        assert!(admin_allowed(Some(loopback6), false));
+        assert!(!admin_allowed(Some(remote), false));
+        assert!(!admin_allowed(None, false));
+        assert!(admin_allowed(Some(remote), true));
     }
 }
