@@ -261,3 +261,69 @@ impl Admin {
         self.request("DELETE", path, None).await.0
     }
 }
+
+/// The `volcengine-ecs-emulator` binary, started with some flags.
+pub struct EmulatorProcess {
+    pub child: tokio::process::Child,
+    pub base_url: String,
+    /// The second stdout line (the credentials line).
+    pub credentials_line: String,
+    pub stderr: Option<tokio::process::ChildStderr>,
+}
+
+impl EmulatorProcess {
+    pub async fn spawn(args: &[&str]) -> EmulatorProcess {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_volcengine-ecs-emulator"))
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the emulator binary starts");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let (first, second) = tokio::time::timeout(Duration::from_secs(20), async {
+            (
+                lines.next_line().await.unwrap(),
+                lines.next_line().await.unwrap(),
+            )
+        })
+        .await
+        .expect("the emulator prints its address within 20 s");
+        let first = first.expect("a first stdout line");
+        let base_url = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_owned();
+        assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
+        let stderr = child.stderr.take();
+        EmulatorProcess {
+            child,
+            base_url,
+            credentials_line: second.unwrap_or_default(),
+            stderr,
+        }
+    }
+
+    /// Sends SIGTERM (to this child only, by its id) and waits for the exit status.
+    pub async fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        use tokio::io::AsyncReadExt;
+        let pid = self.child.id().expect("still running").to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("the emulator exits within 10 s of SIGTERM")
+            .unwrap();
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.stderr.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), pipe.read_to_string(&mut stderr))
+                .await;
+        }
+        (status, stderr)
+    }
+}
