@@ -1,31 +1,56 @@
-//! The registry docs under docs/ describe the schema Terraform actually sees: every
-//! attribute and block of the provider, the resource (identity included) and the data
-//! source is documented as a `- `name` (Type) ...` entry, sensitive ones say so, and no
-//! entry documents something the schema does not have.
-
-mod support;
+//! The registry docs under docs/ describe the provider's schema: every attribute and
+//! block of the provider, the resource (identity included) and the data source is
+//! documented as a `- `name` (Type) ...` entry, sensitive ones say so, and no entry
+//! documents something the schema does not have.
+//!
+//! The schema comes from the provider's own GetProviderSchema and
+//! GetResourceIdentitySchemas (in process), the same answers Terraform receives.
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
-use support::{Terraform, Workspace};
+use terraform_provider_volcengine::provider::VolcengineProvider;
+use terraform_provider_volcengine::tfplugin::proto;
+use terraform_provider_volcengine::tfplugin::proto::provider_server::Provider;
+use tonic::Request;
 
-const PROVIDER_ADDRESS: &str = "registry.terraform.io/volcengine/volcengine";
+const TYPE_NAME: &str = "volcengine_image_share";
 
-fn schema() -> Value {
-    let ws = Workspace::new(Terraform::V1_15);
-    ws.write_main_tf("provider \"volcengine\" {}\n");
-    ws.init();
-    let out = ws.ok(&["providers", "schema", "-json"]);
-    let all: Value = serde_json::from_str(&out.stdout).expect("schema JSON");
-    let schema = all["provider_schemas"][PROVIDER_ADDRESS].clone();
-    assert!(schema.is_object(), "no provider schema:\n{}", out.stdout);
-    schema
+struct Schemas {
+    provider: proto::get_provider_schema::Response,
+    identity: proto::get_resource_identity_schemas::Response,
+}
+
+fn schemas() -> Schemas {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let provider = VolcengineProvider::new();
+        let schema = provider
+            .get_provider_schema(Request::new(Default::default()))
+            .await
+            .expect("GetProviderSchema")
+            .into_inner();
+        let identity = provider
+            .get_resource_identity_schemas(Request::new(Default::default()))
+            .await
+            .expect("GetResourceIdentitySchemas")
+            .into_inner();
+        Schemas {
+            provider: schema,
+            identity,
+        }
+    })
 }
 
 fn doc(path: &str) -> String {
-    std::fs::read_to_string(support::repo_root().join("docs").join(path))
-        .unwrap_or_else(|e| panic!("docs/{path}: {e}"))
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs")
+            .join(path),
+    )
+    .unwrap_or_else(|e| panic!("docs/{path}: {e}"))
 }
 
 /// The `- `name` (...) description` entries of a doc page.
@@ -42,22 +67,25 @@ fn documented_entries(doc: &str) -> Vec<(String, String)> {
 
 /// Attribute and block names of a schema block, nested blocks included, with whether
 /// each is sensitive.
-fn schema_names(block: &Value, names: &mut Vec<(String, bool)>) {
-    if let Some(attributes) = block["attributes"].as_object() {
-        for (name, attribute) in attributes {
-            let sensitive = attribute["sensitive"].as_bool().unwrap_or(false);
-            names.push((name.clone(), sensitive));
-        }
+fn schema_names(block: &proto::schema::Block, names: &mut Vec<(String, bool)>) {
+    for attribute in &block.attributes {
+        names.push((attribute.name.clone(), attribute.sensitive));
     }
-    if let Some(blocks) = block["block_types"].as_object() {
-        for (name, nested) in blocks {
-            names.push((name.clone(), false));
-            schema_names(&nested["block"], names);
+    for nested in &block.block_types {
+        names.push((nested.type_name.clone(), false));
+        if let Some(inner) = &nested.block {
+            schema_names(inner, names);
         }
     }
 }
 
-fn check(kind: &str, doc_path: &str, blocks: &[&Value]) {
+fn block_of(schema: Option<&proto::Schema>, what: &str) -> proto::schema::Block {
+    schema
+        .and_then(|s| s.block.clone())
+        .unwrap_or_else(|| panic!("{what}: no schema"))
+}
+
+fn check(kind: &str, doc_path: &str, blocks: &[&proto::schema::Block]) {
     let text = doc(doc_path);
     let entries = documented_entries(&text);
     let mut names = Vec::new();
@@ -89,26 +117,40 @@ fn check(kind: &str, doc_path: &str, blocks: &[&Value]) {
 
 #[test]
 fn docs_match_schema() {
-    let schema = schema();
-    check("provider", "index.md", &[&schema["provider"]["block"]]);
+    let Schemas { provider, identity } = schemas();
+    let provider_block = block_of(provider.provider.as_ref(), "provider");
+    check("provider", "index.md", &[&provider_block]);
 
-    let resource = &schema["resource_schemas"]["volcengine_image_share"]["block"];
-    assert!(resource.is_object(), "resource schema missing");
+    let resource = block_of(provider.resource_schemas.get(TYPE_NAME), "resource");
     // The identity's attributes are documented in the resource page's Import section.
-    let identity = schema["resource_identity_schemas"]["volcengine_image_share"].clone();
-    let identity_block = serde_json::json!({ "attributes": identity["attributes"] });
+    let identity_block = proto::schema::Block {
+        attributes: identity
+            .identity_schemas
+            .get(TYPE_NAME)
+            .map(|schema| {
+                schema
+                    .identity_attributes
+                    .iter()
+                    .map(|a| proto::schema::Attribute {
+                        name: a.name.clone(),
+                        ..Default::default()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        ..Default::default()
+    };
     check(
         "resource volcengine_image_share",
         "resources/image_share.md",
-        &[resource, &identity_block],
+        &[&resource, &identity_block],
     );
 
-    let data_source = &schema["data_source_schemas"]["volcengine_image_share"]["block"];
-    assert!(data_source.is_object(), "data source schema missing");
+    let data_source = block_of(provider.data_source_schemas.get(TYPE_NAME), "data source");
     check(
         "data source volcengine_image_share",
         "data-sources/image_share.md",
-        &[data_source],
+        &[&data_source],
     );
 }
 

@@ -451,4 +451,7 @@ async fn admin_api_manages_images_and_drift() {
         .assert_error(404, "InvalidImage.NotFound");
     assert_eq!(admin.delete(&format!("images/{IMAGE}")).await, 404);
     assert_eq!(admin.request("GET", "images/image-none", None).await.0, 404);
+    let (status, body) = admin.request("GET", "no-such-endpoint", None).await;
+    assert_eq!(status, 404);
+    assert!(body["error"].as_str().unwrap().contains("/_emulator/"));
 }

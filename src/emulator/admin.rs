@@ -13,6 +13,7 @@ use axum::{Extension, Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::faults::FaultSpec;
@@ -49,8 +50,8 @@ async fn loopback_only(
     request: Request,
     next: Next,
 ) -> Response {
-    let allowed = shared.admin_from_anywhere
-        || connection.is_some_and(|Extension(c)| c.peer.ip().is_loopback());
+    let peer = connection.map(|Extension(c)| c.peer);
+    let allowed = admin_allowed(peer, shared.admin_from_anywhere);
     if !allowed {
         return error(
             StatusCode::FORBIDDEN,
@@ -58,6 +59,12 @@ async fn loopback_only(
         );
     }
     next.run(request).await
+}
+
+/// Loopback peers always; others only when allowed from anywhere. A request
+/// without a known peer (not from our accept loop) is refused.
+fn admin_allowed(peer: Option<SocketAddr>, from_anywhere: bool) -> bool {
+    from_anywhere || peer.is_some_and(|peer| peer.ip().is_loopback())
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -79,13 +86,13 @@ impl IntoResponse for AdminError {
 
 /// Parses a JSON body whatever its content type (curl's `-d` says form);
 /// an empty body is `None`.
-fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<Option<T>, Response> {
+fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<Option<T>, AdminError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
     serde_json::from_slice(body)
         .map(Some)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+        .map_err(|e| AdminError::Invalid(format!("invalid JSON body: {e}")))
 }
 
 async fn list_images(State(shared): State<Arc<Shared>>) -> Response {
@@ -112,7 +119,7 @@ async fn put_image(
 ) -> Response {
     let status = match parse_body::<ImageBody>(&body) {
         Ok(body) => body.and_then(|b| b.status),
-        Err(response) => return response,
+        Err(e) => return e.into_response(),
     };
     match shared.put_image(&id, status.as_deref()).await {
         Ok((view, created)) => {
@@ -160,7 +167,7 @@ async fn put_shares(
                 "body {\"accounts\": [...]} is required",
             )
         }
-        Err(response) => return response,
+        Err(e) => return e.into_response(),
     };
     match shared.set_shares(&id, accounts).await {
         Ok(accounts) => Json(json!({ "accounts": accounts })).into_response(),
@@ -175,7 +182,7 @@ async fn list_faults(State(shared): State<Arc<Shared>>) -> Response {
 async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let spec = match parse_body::<FaultSpec>(&body) {
         Ok(spec) => spec.unwrap_or_default(),
-        Err(response) => return response,
+        Err(e) => return e.into_response(),
     };
     match shared.add_fault(spec.clone()) {
         Ok(()) => (StatusCode::CREATED, Json(spec)).into_response(),
@@ -217,6 +224,23 @@ async fn set_throttle(State(shared): State<Arc<Shared>>, body: Bytes) -> Respons
             StatusCode::BAD_REQUEST,
             "body {\"max_per_second\": N} is required",
         ),
-        Err(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_peers_by_default() {
+        let loopback: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let loopback6: SocketAddr = "[::1]:5000".parse().unwrap();
+        let remote: SocketAddr = "192.0.2.7:5000".parse().unwrap();
+        assert!(admin_allowed(Some(loopback), false));
+        assert!(admin_allowed(Some(loopback6), false));
+        assert!(!admin_allowed(Some(remote), false));
+        assert!(!admin_allowed(None, false));
+        assert!(admin_allowed(Some(remote), true));
     }
 }

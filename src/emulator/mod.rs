@@ -288,7 +288,15 @@ impl Emulator {
         let router = Router::new()
             .route("/", any(api::handle))
             .with_state(shared.clone())
-            .merge(admin::router(shared.clone()));
+            .merge(admin::router(shared.clone()))
+            .fallback(|| async {
+                (
+                    axum::http::StatusCode::NOT_FOUND,
+                    axum::Json(serde_json::json!({
+                        "error": "no such path: the ECS API is at / and the admin API under /_emulator/"
+                    })),
+                )
+            });
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(server::serve(listener, router, shutdown.clone()));
         tracing::info!(%local_addr, region = %config.region, "emulator listening");
