@@ -219,6 +219,29 @@ async fn stalled_and_garbage_clients_do_not_block_terraform() {
 }
 
 #[tokio::test]
+async fn p521_client_signatures_verify_over_tls_1_2_and_1_3() {
+    let terraform = ClientIdentity::terraform_like();
+    let (handshake, shutdown, task) = start(
+        EmptyProvider,
+        ServeOptions::with_env(Mode::Managed, managed_env(&terraform)),
+    );
+    let server_cert = handshake.server_cert.clone().unwrap();
+    for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
+        let config = tls_client_config_for(&server_cert, ClientAuth::Cert(&terraform), &[version]);
+        assert_eq!(
+            ping(&handshake, Some(config)).await,
+            Ok(ServingStatus::Serving),
+            "{version:?}"
+        );
+        let impostor = ClientIdentity::terraform_like();
+        let config = tls_client_config_for(&server_cert, ClientAuth::Cert(&impostor), &[version]);
+        assert!(ping(&handshake, Some(config)).await.is_err(), "{version:?}");
+    }
+    shutdown.cancel();
+    finished(task).await;
+}
+
+#[tokio::test]
 async fn prepare_refuses_what_terraform_would_never_send() {
     let terraform = ClientIdentity::terraform_like();
 

@@ -90,7 +90,7 @@ pub fn server_config(
     identity: &ServerIdentity,
     client_cert: CertificateDer<'static>,
 ) -> Result<Arc<ServerConfig>, TlsSetupError> {
-    let provider = Arc::new(aws_lc_rs::default_provider());
+    let provider = Arc::new(crypto_provider());
     let verifier = PinnedClientCert {
         cert: client_cert,
         algorithms: provider.signature_verification_algorithms,
@@ -178,7 +178,8 @@ impl ClientCertVerifier for PinnedClientCert {
     }
 }
 
-/// The crypto provider used for every TLS object in this module.
+/// The crypto provider for the plugin's TLS: aws-lc-rs, because *ring*
+/// cannot verify Terraform's ECDSA P-521 client signatures.
 pub fn crypto_provider() -> CryptoProvider {
     aws_lc_rs::default_provider()
 }

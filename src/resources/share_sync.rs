@@ -45,17 +45,13 @@ impl ShareDiff {
 
     /// The requests, pairing the i-th add chunk with the i-th remove chunk.
     pub fn batches(&self, image_id: &str) -> Vec<ModifyImageSharePermission> {
-        let chunk = |list: &[String], i: usize| -> Vec<String> {
-            list.chunks(MAX_ACCOUNTS_PER_CALL)
-                .nth(i)
-                .map(<[String]>::to_vec)
-                .unwrap_or_default()
-        };
+        let mut adds = self.add.chunks(MAX_ACCOUNTS_PER_CALL);
+        let mut removes = self.remove.chunks(MAX_ACCOUNTS_PER_CALL);
         (0..self.call_count())
-            .map(|i| ModifyImageSharePermission {
+            .map(|_| ModifyImageSharePermission {
                 image_id: image_id.to_owned(),
-                add: chunk(&self.add, i),
-                remove: chunk(&self.remove, i),
+                add: adds.next().map(<[String]>::to_vec).unwrap_or_default(),
+                remove: removes.next().map(<[String]>::to_vec).unwrap_or_default(),
             })
             .collect()
     }

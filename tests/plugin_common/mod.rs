@@ -117,11 +117,20 @@ pub fn tls_client_config(
     server_cert: &CertificateDer<'static>,
     auth: ClientAuth<'_>,
 ) -> Arc<rustls::ClientConfig> {
+    tls_client_config_for(server_cert, auth, rustls::DEFAULT_VERSIONS)
+}
+
+/// Like [`tls_client_config`], limited to the given TLS versions.
+pub fn tls_client_config_for(
+    server_cert: &CertificateDer<'static>,
+    auth: ClientAuth<'_>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots.add(server_cert.clone()).expect("server cert as root");
     let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .unwrap()
         .with_root_certificates(roots);
     let mut config = match auth {
