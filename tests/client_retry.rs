@@ -181,6 +181,11 @@ async fn retries_connection_refused() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.starts_with(ACTION), "{message}");
+    assert!(message.contains("onnect"), "names the failure: {message}");
+    assert!(!message.contains("Action="), "no request URL: {message}");
+    eprintln!("{message}");
 }
 
 #[tokio::test]

@@ -185,7 +185,7 @@ async fn handle(State(state): State<Arc<ServerState>>, request: HttpRequest<Body
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         signature_valid: signature_valid(
-            &parts.method.to_string(),
+            parts.method.as_ref(),
             parts.uri.path(),
             &query,
             &parts.headers,
