@@ -421,6 +421,30 @@ fn partial_failure_during_update_keeps_progress() {
 }
 
 #[test]
+fn per_image_share_cap_is_reported() {
+    let image = "image-sharecap000001";
+    let emulator = Emulator::start_with_args(&[
+        "--image".into(),
+        image.into(),
+        "--share-limit".into(),
+        "10".into(),
+    ]);
+    let ws = Workspace::with_emulator(Terraform::V1_15, &emulator);
+    ws.write_main_tf(&share_config(image, &accounts(2_100_000_001, 12)));
+    ws.init();
+    let out = ws.run(&["apply", "-auto-approve", "-input=false"]);
+    out.assert_failure();
+    assert!(
+        out.combined()
+            .contains("LimitExceeded.MaximumShareImageAccount"),
+        "the cap error reaches the user:\n{}",
+        out.describe()
+    );
+    // Not retried: a validation error answers once.
+    assert_eq!(emulator.calls_of(MODIFY).len(), 1);
+}
+
+#[test]
 fn transient_errors_are_retried() {
     let image = "image-transient000001";
     let (emulator, ws) = setup(Terraform::V1_15, image);
