@@ -123,12 +123,12 @@ section "terraform init"
 tf init "${color_flag[@]}"
 
 section "terraform apply: share $image with ${#accounts[@]} accounts"
-tf apply -auto-approve "${color_flag[@]}"
+tf apply -auto-approve -compact-warnings "${color_flag[@]}"
 note "emulator now shares $image with: $(shares)"
 
 section "terraform plan: nothing to do"
 set +e
-tf plan -detailed-exitcode "${color_flag[@]}"
+tf plan -detailed-exitcode -compact-warnings "${color_flag[@]}"
 code=$?
 set -e
 [ "$code" -eq 0 ] || fail "expected an empty plan (exit 0), got exit $code"
@@ -141,21 +141,21 @@ note "emulator now shares $image with: $(shares)"
 
 section "terraform plan: the drift shows up"
 set +e
-tf plan -detailed-exitcode "${color_flag[@]}"
+tf plan -detailed-exitcode -compact-warnings "${color_flag[@]}"
 code=$?
 set -e
 [ "$code" -eq 2 ] || fail "expected a plan with changes (exit 2), got exit $code"
 pass "drift detected (plan -detailed-exitcode = 2)"
 
 section "terraform apply: repair"
-tf apply -auto-approve "${color_flag[@]}"
+tf apply -auto-approve -compact-warnings "${color_flag[@]}"
 now=$(shares)
 note "emulator now shares $image with: $now"
 [ "$now" = "${accounts[*]}" ] || fail "shares after repair: $now"
 pass "shares match the configuration again"
 
 section "terraform destroy"
-tf destroy -auto-approve "${color_flag[@]}"
+tf destroy -auto-approve -compact-warnings "${color_flag[@]}"
 now=$(shares)
 note "emulator now shares $image with: $now"
 [ "$now" = "(none)" ] || fail "shares after destroy: $now"

@@ -380,6 +380,71 @@ fn partial_failure_mid_batch_then_converges() {
 }
 
 #[test]
+fn partial_failure_during_update_keeps_progress() {
+    let image = "image-partialupdate01";
+    let (emulator, ws) = setup(Terraform::V1_15, image);
+    ws.write_main_tf(&share_config(image, &accounts(2_100_000_001, 1)));
+    ws.apply();
+
+    let desired = accounts(2_100_000_001, 151);
+    ws.write_main_tf(&share_config(image, &desired));
+    emulator.add_fault(json!({
+        "action": MODIFY, "after": 1, "count": 1,
+        "status": 400, "code": "InvalidArgument",
+        "message": "The specified argument is invalid."
+    }));
+    ws.run(&["apply", "-auto-approve", "-input=false"])
+        .assert_failure();
+    let held = emulator.shares(image);
+    assert_eq!(held.len(), 51, "the first batch of 50 landed");
+    // State records what the image holds now: the plan finishes the update in place.
+    assert_eq!(state_accounts(&ws), held);
+    let plan = ws.assert_changes();
+    assert!(
+        plan.stdout.contains("update in-place") && !plan.stdout.contains("replace"),
+        "a failed update is finished in place:\n{}",
+        plan.describe()
+    );
+    emulator.clear_calls();
+    ws.apply();
+    assert_eq!(emulator.shares(image), desired);
+    let modifies = emulator.calls_of(MODIFY);
+    assert_eq!(
+        modifies.len(),
+        2,
+        "only the remaining 100 accounts: {modifies:?}"
+    );
+    assert!(modifies
+        .iter()
+        .all(|c| c.list_param("RemoveAccounts").is_empty()));
+    ws.assert_no_changes();
+}
+
+#[test]
+fn per_image_share_cap_is_reported() {
+    let image = "image-sharecap000001";
+    let emulator = Emulator::start_with_args(&[
+        "--image".into(),
+        image.into(),
+        "--share-limit".into(),
+        "10".into(),
+    ]);
+    let ws = Workspace::with_emulator(Terraform::V1_15, &emulator);
+    ws.write_main_tf(&share_config(image, &accounts(2_100_000_001, 12)));
+    ws.init();
+    let out = ws.run(&["apply", "-auto-approve", "-input=false"]);
+    out.assert_failure();
+    assert!(
+        out.combined()
+            .contains("LimitExceeded.MaximumShareImageAccount"),
+        "the cap error reaches the user:\n{}",
+        out.describe()
+    );
+    // Not retried: a validation error answers once.
+    assert_eq!(emulator.calls_of(MODIFY).len(), 1);
+}
+
+#[test]
 fn transient_errors_are_retried() {
     let image = "image-transient000001";
     let (emulator, ws) = setup(Terraform::V1_15, image);

@@ -143,18 +143,22 @@ fn check_schema(terraform: Terraform) {
 
 /// Under TF_LOG=TRACE the provider's hclog JSON lines come out of Terraform as
 /// `provider.terraform-provider-volcengine: ...` log lines, and the secret key given
-/// through the environment appears nowhere, even though it signed real requests.
+/// and session token given through the environment appear nowhere, even though they
+/// signed real requests.
 fn trace_log(terraform: Terraform) {
     let secret = "trace-secret-9f1c2b7e5d";
+    let token = "trace-session-token-4a8c1d";
     let image = "image-tracelog00000001";
+    // Temporary credentials: the emulator demands the session token, signed.
     let emulator = Emulator::start_with_args(&[
         "--image".into(),
         image.into(),
         "--credentials".into(),
-        format!("{}:{secret}", support::ACCESS_KEY),
+        format!("{}:{secret}:{token}", support::ACCESS_KEY),
     ]);
     let mut ws = Workspace::with_emulator(terraform, &emulator);
     ws.set_env("VOLCENGINE_SECRET_KEY", secret);
+    ws.set_env("VOLCENGINE_SESSION_TOKEN", token);
     ws.write_main_tf(&format!(
         r#"
 data "volcengine_image_share" "current" {{
@@ -190,6 +194,10 @@ data "volcengine_image_share" "current" {{
     assert!(
         !log.contains(secret),
         "the secret key appears in Terraform's trace log"
+    );
+    assert!(
+        !log.contains(token),
+        "the session token appears in Terraform's trace log"
     );
 }
 
