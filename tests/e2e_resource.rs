@@ -372,10 +372,34 @@ fn partial_failure_mid_batch_then_converges() {
         partial.len()
     );
 
-    // The fault is spent: the next plan still has work, and the next apply converges.
-    ws.assert_changes();
+    // The state records exactly what the image holds, and the error says how
+    // to continue without replacing (Terraform taints a failed create).
+    let recorded = ws
+        .resource_values("volcengine_image_share.this")
+        .expect("the failed create is recorded");
+    assert_eq!(string_set(&recorded["account_ids"]), partial);
+    assert!(
+        out.combined().contains("terraform untaint"),
+        "{}",
+        out.describe()
+    );
+
+    // Untainted, the next apply is an in-place update that sends only the rest.
+    ws.ok(&["untaint", "volcengine_image_share.this"]);
+    let plan = ws.assert_changes();
+    assert!(
+        plan.combined().contains("update in-place"),
+        "{}",
+        plan.describe()
+    );
+    emulator.clear_calls();
     ws.apply();
     assert_eq!(emulator.shares(image), desired);
+    let remaining = desired.len() - partial.len();
+    assert_eq!(
+        emulator.calls_of(MODIFY).len(),
+        remaining.div_ceil(PER_CALL)
+    );
     ws.assert_no_changes();
 }
 

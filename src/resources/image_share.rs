@@ -231,10 +231,21 @@ fn partial_failure_diagnostic(
     if failure.total > 0 {
         diagnostic.detail.push_str(&format!(
             "\n\n{} of {} ModifyImageSharePermission batches completed before this failure. The state \
-             records the accounts the image is shared with now, so the next plan shows only the \
-             remaining changes.",
+             records the accounts the image is shared with now",
             failure.completed, failure.total
         ));
+        // Terraform taints any object whose create returned an error, and a
+        // tainted object is replaced: every share removed, then added again.
+        // Untainting keeps the shares already made and sends only the rest.
+        diagnostic.detail.push_str(match op {
+            Operation::Create => {
+                ". Terraform marks a resource whose create failed as tainted and plans to replace \
+                 it, which removes every share before adding them again; to keep the shares \
+                 already made and send only the remaining changes, run `terraform untaint` on \
+                 this resource before the next apply."
+            }
+            _ => ", so the next plan shows only the remaining changes.",
+        });
     }
     diagnostic
 }
