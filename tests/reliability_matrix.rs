@@ -67,7 +67,12 @@ async fn act(h: &ProviderHarness, op: Op, prior: &Value, config: &Value) -> Outc
 }
 
 /// What Terraform records after `outcome` equals what the emulator holds.
-fn check_recorded(h: &ProviderHarness, op: Op, prior: &Value, outcome: &Outcome) -> Result<(), String> {
+fn check_recorded(
+    h: &ProviderHarness,
+    op: Op,
+    prior: &Value,
+    outcome: &Outcome,
+) -> Result<(), String> {
     let truth = h.truth(IMAGE).ok_or("the image vanished")?;
     let recorded = outcome.accounts();
     let consistent = match op {
@@ -76,7 +81,11 @@ fn check_recorded(h: &ProviderHarness, op: Op, prior: &Value, outcome: &Outcome)
         // A failed import or data source read records nothing.
         Op::Import | Op::DataSource if !outcome.ok() => outcome.state.is_null(),
         Op::DataSource => {
-            let total = outcome.state.attr("total_count").as_number().and_then(|n| n.as_i64());
+            let total = outcome
+                .state
+                .attr("total_count")
+                .as_number()
+                .and_then(|n| n.as_i64());
             recorded.as_ref() == Some(&truth) && total == Some(truth.len() as i64)
         }
         Op::Refresh | Op::Import => recorded.as_ref() == Some(&truth),
@@ -100,7 +109,11 @@ fn check_recorded(h: &ProviderHarness, op: Op, prior: &Value, outcome: &Outcome)
 
 /// The outcome matches the cell's expectation, the error names the code and
 /// the request ID the emulator logged, and the attempts were bounded.
-fn check_expectation(h: &ProviderHarness, cell: &Cell, outcome: &Outcome) -> Result<String, String> {
+fn check_expectation(
+    h: &ProviderHarness,
+    cell: &Cell,
+    outcome: &Outcome,
+) -> Result<String, String> {
     match cell.expect() {
         Expect::Success => {
             if outcome.ok() {
@@ -169,7 +182,11 @@ fn first_line_of_detail(text: &str) -> String {
 }
 
 /// A fault-free apply after the cell converges, and the plan after it is empty.
-async fn check_convergence(h: &ProviderHarness, cell: &Cell, outcome: &Outcome) -> Result<(), String> {
+async fn check_convergence(
+    h: &ProviderHarness,
+    cell: &Cell,
+    outcome: &Outcome,
+) -> Result<(), String> {
     h.emulator.clear_faults();
     h.emulator
         .put_image(IMAGE, Some("available"))
@@ -178,18 +195,17 @@ async fn check_convergence(h: &ProviderHarness, cell: &Cell, outcome: &Outcome) 
     let scenario = cell.op.scenario();
     if cell.op == Op::DataSource {
         let again = h.read_data_source(IMAGE).await;
-        return check_recorded(h, cell.op, &Value::Null, &again).and_then(|_| {
-            again
-                .ok()
-                .then_some(())
-                .ok_or_else(|| again.error_text())
-        });
+        return check_recorded(h, cell.op, &Value::Null, &again)
+            .and_then(|_| again.ok().then_some(()).ok_or_else(|| again.error_text()));
     }
     let start = if cell.op == Op::Import && outcome.state.is_null() {
         // The import is retried (an `import` block does so on the next apply).
         let imported = h.import(IMAGE).await;
         if !imported.ok() {
-            return Err(format!("fault-free import failed: {}", imported.error_text()));
+            return Err(format!(
+                "fault-free import failed: {}",
+                imported.error_text()
+            ));
         }
         imported.state
     } else {
@@ -216,9 +232,21 @@ async fn run_cell(cell: Cell) -> Result<String, String> {
     let outcome = act(&h, cell.op, &prior, &cell.op.scenario().config()).await;
     if std::env::var_os("RELIABILITY_TRACE").is_some() {
         for call in h.emulator.calls() {
-            println!("  {} seq={} status={} code={:?} faulted={}", cell.name(), call.seq, call.status, call.code, call.faulted);
+            println!(
+                "  {} seq={} status={} code={:?} faulted={}",
+                cell.name(),
+                call.seq,
+                call.status,
+                call.code,
+                call.faulted
+            );
         }
-        println!("  {} outcome ok={} errors={:?}", cell.name(), outcome.ok(), outcome.errors);
+        println!(
+            "  {} outcome ok={} errors={:?}",
+            cell.name(),
+            outcome.ok(),
+            outcome.errors
+        );
     }
     let summary = check_expectation(&h, &cell, &outcome)?;
     check_recorded(&h, cell.op, &prior, &outcome).map_err(|e| format!("right after: {e}"))?;
@@ -284,9 +312,16 @@ async fn fault_matrix_in_process() {
         results.len(),
         started.elapsed().as_secs_f64()
     );
-    assert!(failures.is_empty(), "failed cells:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failed cells:\n{}",
+        failures.join("\n")
+    );
     // The table covers every operation with every fault kind.
     for op in Op::ALL.into_iter().filter(|_| whole) {
-        assert!(results.iter().filter(|(c, _)| c.op == op).count() >= 24, "{op:?}");
+        assert!(
+            results.iter().filter(|(c, _)| c.op == op).count() >= 24,
+            "{op:?}"
+        );
     }
 }

@@ -81,9 +81,7 @@ impl Op {
                 Scenario::new(accounts(0..100), Some(accounts(20..120)), accounts(0..100))
             }
             // Shared out of band before the import / read: 130 = 2 Describe pages.
-            Op::Import | Op::DataSource => {
-                Scenario::new(accounts(0..130), None, accounts(0..130))
-            }
+            Op::Import | Op::DataSource => Scenario::new(accounts(0..130), None, accounts(0..130)),
         }
     }
 }
@@ -130,7 +128,10 @@ impl Scenario {
 pub enum Fault {
     /// An API error answer; `status` 400 for the throttling codes, so that only
     /// the code (not the status) marks them retryable.
-    Api { status: u16, code: &'static str },
+    Api {
+        status: u16,
+        code: &'static str,
+    },
     DroppedConnection,
     /// The answer comes after the provider's request timeout.
     SlowerThanRequestTimeout,
@@ -141,7 +142,9 @@ pub enum Fault {
     /// The image is not shareable (status "creating"): InvalidImageStatus on writes.
     ImageNotAvailable,
     /// Persistent InternalError from ModifyImageSharePermission batch `k` (1-based) of [`BATCHES`].
-    BatchFailure { k: u32 },
+    BatchFailure {
+        k: u32,
+    },
 }
 
 impl Fault {
@@ -225,7 +228,12 @@ impl Cell {
             Fault::ImageNotAvailable | Fault::BatchFailure { .. } => {
                 format!("{} × {}", self.op.name(), self.fault.name())
             }
-            fault => format!("{} × {} {}", self.op.name(), fault.name(), self.times.name()),
+            fault => format!(
+                "{} × {} {}",
+                self.op.name(),
+                fault.name(),
+                self.times.name()
+            ),
         }
     }
 
@@ -251,7 +259,10 @@ impl Cell {
             (Fault::BatchFailure { k }, _) => failure(
                 &[
                     "InternalError",
-                    &format!("{} of {BATCHES} ModifyImageSharePermission batches completed", k - 1),
+                    &format!(
+                        "{} of {BATCHES} ModifyImageSharePermission batches completed",
+                        k - 1
+                    ),
                 ],
                 Some("InternalError"),
                 Some(Self::attempts()),
@@ -266,7 +277,11 @@ impl Cell {
                 failure(&[code], Some(code), Some(Self::attempts()))
             }
             (Fault::DroppedConnection, Times::Always) => failure(
-                &[self.op.target_action(), "error sending request", "Check the `endpoint` setting"],
+                &[
+                    self.op.target_action(),
+                    "error sending request",
+                    "Check the `endpoint` setting",
+                ],
                 None,
                 Some(Self::attempts()),
             ),
@@ -328,7 +343,10 @@ impl Cell {
     }
 
     /// Applies the injection to an in-process emulator.
-    pub async fn inject(&self, emulator: &terraform_provider_volcengine::emulator::RunningEmulator) {
+    pub async fn inject(
+        &self,
+        emulator: &terraform_provider_volcengine::emulator::RunningEmulator,
+    ) {
         match self.injection() {
             Injection::Faults(specs) => {
                 for spec in specs {

@@ -161,7 +161,10 @@ impl ProviderHarness {
         .await
     }
 
-    pub async fn start_with(config: EmulatorConfig, settings: &ProviderSettings) -> ProviderHarness {
+    pub async fn start_with(
+        config: EmulatorConfig,
+        settings: &ProviderSettings,
+    ) -> ProviderHarness {
         let emulator = Emulator::start(config).await.expect("emulator starts");
         let provider = VolcengineProvider::new();
         let config = Value::object([
@@ -170,7 +173,10 @@ impl ProviderHarness {
             ("session_token", Value::Null),
             ("region", Value::string("cn-beijing")),
             ("endpoint", Value::string(emulator.base_url())),
-            ("max_retries", Value::Number(Number::Int(settings.max_retries))),
+            (
+                "max_retries",
+                Value::Number(Number::Int(settings.max_retries)),
+            ),
             ("ca_bundle_file", Value::Null),
             (
                 "request_timeout",
@@ -182,7 +188,11 @@ impl ProviderHarness {
         ]);
         let resp = provider
             .configure_provider(Request::new(proto::configure_provider::Request {
-                config: Some(config.to_dynamic(&provider_type()).expect("provider config")),
+                config: Some(
+                    config
+                        .to_dynamic(&provider_type())
+                        .expect("provider config"),
+                ),
                 ..Default::default()
             }))
             .await
@@ -410,7 +420,11 @@ impl ProviderHarness {
 }
 
 /// Bounds a test's async body; a hang is a failure with a clear message.
-pub async fn within<T>(limit: Duration, what: &str, body: impl std::future::Future<Output = T>) -> T {
+pub async fn within<T>(
+    limit: Duration,
+    what: &str,
+    body: impl std::future::Future<Output = T>,
+) -> T {
     tokio::time::timeout(limit, body)
         .await
         .unwrap_or_else(|_| panic!("{what} did not finish within {limit:?}"))
