@@ -429,3 +429,48 @@ pub async fn within<T>(
         .await
         .unwrap_or_else(|_| panic!("{what} did not finish within {limit:?}"))
 }
+
+impl ProviderHarness {
+    /// Like [`start`](Self::start), but the provider uses a client with a
+    /// short backoff (5 ms base, 50 ms cap) instead of the production one
+    /// (200 ms, 5 s): the same request, retry and resource code, for tests
+    /// that run hundreds of operations with faults.
+    pub async fn start_fast(images: &[&str], max_retries: u32) -> ProviderHarness {
+        use std::sync::Arc;
+        use terraform_provider_volcengine::provider::api::ClientShareApi;
+        use terraform_provider_volcengine::volcengine::retry::Backoff;
+        use terraform_provider_volcengine::volcengine::{
+            Client, ClientConfig, ClientOptions, Credentials, Secret,
+        };
+        let emulator = Emulator::start(EmulatorConfig {
+            images: images.iter().map(|i| i.to_string()).collect(),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("emulator starts");
+        let client = Client::with_options(
+            ClientConfig {
+                endpoint: emulator.base_url(),
+                region: "cn-beijing".into(),
+                credentials: Credentials {
+                    access_key: DEFAULT_ACCESS_KEY.into(),
+                    secret_key: Secret::new(DEFAULT_SECRET_KEY),
+                    session_token: None,
+                },
+                max_retries,
+                request_timeout: Duration::from_millis(2500),
+                ca_bundle_pem: None,
+            },
+            ClientOptions {
+                backoff: Backoff {
+                    base: Duration::from_millis(5),
+                    cap: Duration::from_millis(50),
+                },
+                ..ClientOptions::default()
+            },
+        )
+        .expect("client");
+        let provider = VolcengineProvider::with_api(Arc::new(ClientShareApi(client)));
+        ProviderHarness { emulator, provider }
+    }
+}

@@ -782,3 +782,13 @@ pub fn send_signal(pid: u32, signal: &str) {
 pub fn unwrap_text(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+impl Emulator {
+    /// `GET /_emulator/images`: every image with its status and accounts.
+    pub fn raw_images(&self) -> Vec<Value> {
+        match self.admin(reqwest::Method::GET, "images", None) {
+            Value::Array(images) => images,
+            other => panic!("images is not an array: {other}"),
+        }
+    }
+}
