@@ -792,3 +792,12 @@ impl Emulator {
         }
     }
 }
+
+/// Sends `signal` to every process of group `pgid` (what Ctrl-C in a terminal does).
+pub fn send_signal_to_group(pgid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{signal}"), "--".into(), format!("-{pgid}")])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} -- -{pgid} failed");
+}
