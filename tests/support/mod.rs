@@ -523,8 +523,13 @@ impl Emulator {
             .enable_all()
             .build()
             .expect("tokio runtime for admin calls");
+        // No pooled connections: the emulator (hyper) closes a keep-alive
+        // connection after 30 s without a request, and this client's runtime
+        // is idle between admin calls, so it would not notice and the first
+        // admin call after a long Terraform command would fail on a dead socket.
         let http = reqwest::Client::builder()
             .no_proxy()
+            .pool_max_idle_per_host(0)
             .timeout(Duration::from_secs(10))
             .build()
             .expect("HTTP client");
