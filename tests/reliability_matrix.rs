@@ -25,7 +25,7 @@ use reliability_common::cells::{self, Cell, Expect, Fault, Op, IMAGE, MAX_RETRIE
 use terraform_provider_volcengine::tfplugin::Value;
 
 /// Cells run at once (each has its own emulator and provider).
-const CONCURRENCY: usize = 12;
+const CONCURRENCY: usize = 24;
 /// Bound of one cell, setup and convergence included.
 const CELL_LIMIT: Duration = Duration::from_secs(60);
 
