@@ -114,6 +114,20 @@ fn check_expectation(
     cell: &Cell,
     outcome: &Outcome,
 ) -> Result<String, String> {
+    if cell.fault == Fault::SlowerThanRequestTimeout {
+        // request_timeout abandoned every slow attempt before it was answered
+        // (a completed slow answer would be logged as a faulted call).
+        let finished = h
+            .calls_of(cell.op.target_action())
+            .iter()
+            .filter(|c| c.faulted)
+            .count();
+        if finished != 0 {
+            return Err(format!(
+                "{finished} slow answer(s) completed before the timeout"
+            ));
+        }
+    }
     match cell.expect() {
         Expect::Success => {
             if outcome.ok() {

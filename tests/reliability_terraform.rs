@@ -97,6 +97,21 @@ fn check_expectation(
     output: &str,
 ) -> Result<String, String> {
     let text = unwrap_text(output);
+    if cell.fault == Fault::SlowerThanRequestTimeout {
+        // The provider's request_timeout abandoned the slow attempt: the
+        // emulator never finished answering it (a completed slow answer
+        // would be logged as a faulted call).
+        let finished = emulator
+            .raw_calls()
+            .iter()
+            .filter(|c| c["action"] == cell.op.target_action() && c["faulted"] == true)
+            .count();
+        if finished != 0 {
+            return Err(format!(
+                "{finished} slow answer(s) completed: request_timeout did not cut them"
+            ));
+        }
+    }
     match cell.expect() {
         Expect::Success if ok => Ok("success".into()),
         Expect::Success => Err(format!("expected success, Terraform failed:\n{output}")),
