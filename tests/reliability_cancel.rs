@@ -188,7 +188,7 @@ async fn create_timeout_expiring_mid_retry_is_a_clear_error() {
     println!(
         "timeout: create = \"3s\" with a persistent 503 ended after {:.2}s and {attempts} attempts: {}",
         elapsed.as_secs_f64(),
-        text.lines().nth(0).unwrap_or_default()
+        text.lines().next().unwrap_or_default()
     );
 }
 
