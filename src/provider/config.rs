@@ -15,7 +15,12 @@ pub const DEFAULT_ENDPOINT: &str = "open.volcengineapi.com";
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const MAX_MAX_RETRIES: i64 = 20;
 /// Limit of one HTTP attempt; the resource timeouts bound the whole operation.
+/// `request_timeout` overrides it.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bounds of `request_timeout`: shorter than 100 ms cannot even connect over a
+/// real network, longer than 10 minutes is beyond any single API call.
+pub const MIN_REQUEST_TIMEOUT: Duration = Duration::from_millis(100);
+pub const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub const ENV_ACCESS_KEY: &str = "VOLCENGINE_ACCESS_KEY";
 pub const ENV_SECRET_KEY: &str = "VOLCENGINE_SECRET_KEY";
@@ -24,6 +29,7 @@ pub const ENV_REGION: &str = "VOLCENGINE_REGION";
 pub const ENV_ENDPOINT: &str = "VOLCENGINE_ENDPOINT";
 pub const ENV_MAX_RETRIES: &str = "VOLCENGINE_MAX_RETRIES";
 pub const ENV_CA_BUNDLE_FILE: &str = "VOLCENGINE_CA_BUNDLE_FILE";
+pub const ENV_REQUEST_TIMEOUT: &str = "VOLCENGINE_REQUEST_TIMEOUT";
 
 /// The provider's settings after merging configuration and environment.
 /// Missing credentials or region are not errors here: they are reported by
@@ -38,6 +44,8 @@ pub struct ProviderSettings {
     pub endpoint: String,
     pub max_retries: u32,
     pub ca_bundle_file: Option<PathBuf>,
+    /// Limit of one HTTP attempt (a slow attempt is abandoned and retried).
+    pub request_timeout: Duration,
 }
 
 /// What ConfigureProvider received.
@@ -51,7 +59,7 @@ pub enum Configured {
     },
 }
 
-const ATTRIBUTES: [&str; 7] = [
+const ATTRIBUTES: [&str; 8] = [
     "access_key",
     "secret_key",
     "session_token",
@@ -59,6 +67,7 @@ const ATTRIBUTES: [&str; 7] = [
     "endpoint",
     "max_retries",
     "ca_bundle_file",
+    "request_timeout",
 ];
 
 /// Checks the shape of the known configuration values (not their presence).
@@ -79,6 +88,15 @@ pub fn validate(config: &Value) -> Diagnostics {
                     message,
                 );
             }
+        }
+    }
+    if let Some(text) = config.attr("request_timeout").as_str() {
+        if let Err(message) = parse_request_timeout(text) {
+            diags.error_at(
+                &AttrPath::attr("request_timeout"),
+                "Invalid request_timeout",
+                message,
+            );
         }
     }
     for name in ["access_key", "region", "ca_bundle_file"] {
@@ -149,6 +167,18 @@ pub fn resolve(
         },
         value => max_retries_from_value(value).unwrap_or(DEFAULT_MAX_RETRIES),
     };
+    let request_timeout = match pick("request_timeout", ENV_REQUEST_TIMEOUT) {
+        None => REQUEST_TIMEOUT,
+        Some(text) => parse_request_timeout(&text).unwrap_or_else(|message| {
+            if config.attr("request_timeout").is_null() {
+                diags.error(
+                    "Invalid request_timeout",
+                    format!("{ENV_REQUEST_TIMEOUT}: {message}"),
+                );
+            }
+            REQUEST_TIMEOUT
+        }),
+    };
     if diags.has_errors() {
         return Err(diags);
     }
@@ -160,7 +190,21 @@ pub fn resolve(
         endpoint,
         max_retries,
         ca_bundle_file: pick("ca_bundle_file", ENV_CA_BUNDLE_FILE).map(PathBuf::from),
+        request_timeout,
     }))
+}
+
+/// A Go-style duration (`30s`, `500ms`, `2m`) within the allowed bounds.
+fn parse_request_timeout(text: &str) -> Result<Duration, String> {
+    let duration = crate::resources::timeouts::parse_duration(text).map_err(|message| {
+        format!("{text:?} is not a duration: {message}. Use forms like \"30s\" or \"500ms\".")
+    })?;
+    if !(MIN_REQUEST_TIMEOUT..=MAX_REQUEST_TIMEOUT).contains(&duration) {
+        return Err(format!(
+            "{text:?} is out of range: `request_timeout` must be from {MIN_REQUEST_TIMEOUT:?} to {MAX_REQUEST_TIMEOUT:?}."
+        ));
+    }
+    Ok(duration)
 }
 
 fn max_retries_from_value(value: &Value) -> Result<u32, String> {
@@ -295,7 +339,7 @@ impl ProviderSettings {
                 session_token: self.session_token.clone().filter(|t| !t.is_empty()),
             },
             max_retries: self.max_retries,
-            request_timeout: REQUEST_TIMEOUT,
+            request_timeout: self.request_timeout,
             ca_bundle_pem,
         })
     }
@@ -423,5 +467,28 @@ mod tests {
         assert!(resolve(&config(&[]), env(&[(ENV_ENDPOINT, "http://example.com")])).is_err());
         let ok = config(&[("max_retries", Value::Number(Number::Int(0)))]);
         assert!(validate(&ok).is_empty());
+        for bad in ["soon", "10ms", "11m"] {
+            let cfg = config(&[("request_timeout", Value::string(bad))]);
+            assert_eq!(validate(&cfg).len(), 1, "{bad}");
+        }
+        assert!(resolve(&config(&[]), env(&[(ENV_REQUEST_TIMEOUT, "0s")])).is_err());
+    }
+
+    #[test]
+    fn request_timeout_from_config_env_or_default() {
+        let known = |cfg: &Value, vars: &[(&str, &str)]| match resolve(cfg, env(vars)).unwrap() {
+            Configured::Known(s) => s.request_timeout,
+            Configured::Unknown { .. } => panic!("known"),
+        };
+        assert_eq!(known(&config(&[]), &[]), REQUEST_TIMEOUT);
+        assert_eq!(
+            known(&config(&[]), &[(ENV_REQUEST_TIMEOUT, "750ms")]),
+            Duration::from_millis(750)
+        );
+        let cfg = config(&[("request_timeout", Value::string("2s"))]);
+        assert_eq!(
+            known(&cfg, &[(ENV_REQUEST_TIMEOUT, "750ms")]),
+            Duration::from_secs(2)
+        );
     }
 }

@@ -74,5 +74,16 @@ pub fn provider_schema() -> proto::Schema {
         )
         .optional(),
     )
+    .attribute(
+        attribute(
+            "request_timeout",
+            &CtyType::String,
+            "Time limit of one HTTP attempt, as a duration such as `30s` or `500ms` (100ms to 10m). \
+             An attempt that takes longer is abandoned and counts as a network error (retried up to \
+             `max_retries`). Falls back to `VOLCENGINE_REQUEST_TIMEOUT`, then to `30s`. The resource \
+             `timeouts` bound a whole operation, retries included.",
+        )
+        .optional(),
+    )
     .build(0)
 }

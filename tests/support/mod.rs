@@ -523,8 +523,13 @@ impl Emulator {
             .enable_all()
             .build()
             .expect("tokio runtime for admin calls");
+        // No pooled connections: the emulator (hyper) closes a keep-alive
+        // connection after 30 s without a request, and this client's runtime
+        // is idle between admin calls, so it would not notice and the first
+        // admin call after a long Terraform command would fail on a dead socket.
         let http = reqwest::Client::builder()
             .no_proxy()
+            .pool_max_idle_per_host(0)
             .timeout(Duration::from_secs(10))
             .build()
             .expect("HTTP client");
@@ -686,4 +691,118 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+// ----- Added for the reliability tests (tests/reliability_*.rs) -----
+
+impl Emulator {
+    /// The call log as the admin API returns it (with `request_id`).
+    pub fn raw_calls(&self) -> Vec<Value> {
+        match self.admin(reqwest::Method::GET, "calls", None) {
+            Value::Array(calls) => calls,
+            other => panic!("calls is not an array: {other}"),
+        }
+    }
+
+    /// Request IDs of the calls of `action` answered with error `code`, in order.
+    pub fn request_ids_with_code(&self, action: &str, code: &str) -> Vec<String> {
+        self.raw_calls()
+            .into_iter()
+            .filter(|c| c["action"] == action && c["code"] == code)
+            .map(|c| c["request_id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// Adds a fault rule given as the emulator's own type.
+    pub fn add_fault_spec(&self, spec: &terraform_provider_volcengine::emulator::FaultSpec) {
+        self.add_fault(serde_json::to_value(spec).expect("fault spec as JSON"));
+    }
+}
+
+impl Workspace {
+    /// Starts `terraform <args>` without waiting, output captured to files
+    /// `<workspace>/<name>.stdout|stderr`, in its own process group so a
+    /// signal can reach Terraform and its plugins the way Ctrl-C in a
+    /// terminal does. The caller must wait for (or kill) the child.
+    pub fn spawn(&self, args: &[&str], name: &str) -> Child {
+        let mut command = Command::new(self.terraform.binary());
+        command.args(args).current_dir(self.path());
+        for (key, _) in std::env::vars_os() {
+            if let Some(key) = key.to_str() {
+                if key.starts_with("TF_") || key.starts_with("VOLCENGINE_") {
+                    command.env_remove(key);
+                }
+            }
+        }
+        command.envs(&self.env);
+        let stdout =
+            std::fs::File::create(self.path().join(format!("{name}.stdout"))).expect("stdout file");
+        let stderr =
+            std::fs::File::create(self.path().join(format!("{name}.stderr"))).expect("stderr file");
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        command
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start terraform {}: {e}", args.join(" ")))
+    }
+
+    /// What a command started with [`spawn`](Self::spawn) printed.
+    pub fn spawned_output(&self, name: &str) -> (String, String) {
+        let read = |ext: &str| {
+            std::fs::read_to_string(self.path().join(format!("{name}.{ext}"))).unwrap_or_default()
+        };
+        (read("stdout"), read("stderr"))
+    }
+}
+
+/// Waits for `child` at most `timeout`; kills it and panics after that.
+pub fn wait_bounded(child: &mut Child, label: &str, timeout: Duration) -> ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for child") {
+            return status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{label} did not finish within {timeout:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Sends `signal` (e.g. "INT") to one process with the system's `kill`.
+pub fn send_signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} {pid} failed");
+}
+
+/// Collapses every run of whitespace into one space: Terraform wraps long
+/// diagnostic lines, so texts are compared in this form.
+pub fn unwrap_text(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Emulator {
+    /// `GET /_emulator/images`: every image with its status and accounts.
+    pub fn raw_images(&self) -> Vec<Value> {
+        match self.admin(reqwest::Method::GET, "images", None) {
+            Value::Array(images) => images,
+            other => panic!("images is not an array: {other}"),
+        }
+    }
+}
+
+/// Sends `signal` to every process of group `pgid` (what Ctrl-C in a terminal does).
+pub fn send_signal_to_group(pgid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{signal}"), "--".into(), format!("-{pgid}")])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} -- -{pgid} failed");
 }
