@@ -150,9 +150,13 @@ impl Error {
         match self {
             Error::Api(e) => e.is_retryable(),
             Error::Transport { .. } => true,
-            // An HTML page from a failing proxy (502/503) is transient; a
-            // garbled 200 is not going to improve.
-            Error::MalformedResponse { status, .. } => RETRYABLE_STATUSES.contains(status),
+            // An HTML page from a failing proxy (502/503) is transient. A
+            // garbled 2xx (a body cut off in transit) leaves the outcome
+            // unknown: the call may have landed. Both actions are idempotent,
+            // so asking again is how the recorded state learns the truth.
+            Error::MalformedResponse { status, .. } => {
+                (200..300).contains(status) || RETRYABLE_STATUSES.contains(status)
+            }
             Error::Timeout { .. } | Error::Cancelled { .. } | Error::InvalidRequest { .. } => false,
         }
     }

@@ -267,11 +267,13 @@ impl Cell {
                 Some("InternalError"),
                 Some(Self::attempts()),
             ),
-            // A well-formed HTTP 200 whose body is garbled is not retried by
-            // the client (see the report): it is an error, once or always.
-            (Fault::TruncatedBody, _) => {
-                failure(&["malformed response", "HTTP 200"], None, Some(1))
-            }
+            // A garbled HTTP 200 leaves the outcome unknown, so the client
+            // asks again: transient ones succeed, a persistent one fails.
+            (Fault::TruncatedBody, Times::Always) => failure(
+                &["malformed response", "HTTP 200"],
+                None,
+                Some(Self::attempts()),
+            ),
             (_, Times::Once | Times::Twice) => Expect::Success,
             (Fault::Api { code, .. }, Times::Always) => {
                 failure(&[code], Some(code), Some(Self::attempts()))
