@@ -379,7 +379,9 @@ struct ErrorBody {
 }
 
 /// Turns one HTTP answer into the `Result` object or a typed error.
-fn parse_response(
+/// Public only for the fuzz targets (`fuzz/src/client_response.rs`).
+#[doc(hidden)]
+pub fn parse_response(
     action: &str,
     status: u16,
     body: &[u8],
