@@ -9,6 +9,8 @@ mod fuzz_checks;
 
 use std::path::{Path, PathBuf};
 
+use terraform_provider_volcengine::tfplugin::{CtyType, Value};
+
 fn corpus_dir(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
@@ -91,4 +93,60 @@ fn emulator_harness_reaches_the_actions() {
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let image = shares().remove(0).expect("the fuzz image exists");
     assert!(image.contains(&"2100059876".to_owned()), "{image:?}");
+}
+
+/// Decodes on a thread with tokio's default worker stack (2 MiB), where the
+/// provider's gRPC handlers decode Terraform's values.
+fn decode_on_worker_stack(data: Vec<u8>, ty: CtyType) -> Result<(), String> {
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            Value::from_msgpack(&data, &ty)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .expect("thread")
+        .join()
+        .expect("no panic")
+}
+
+/// `depth` nested one-element arrays around a nil.
+fn nested_arrays(depth: usize) -> Vec<u8> {
+    let mut data = vec![0x91; depth];
+    data.push(0xc0);
+    data
+}
+
+/// `depth` nested `[type, value]` pairs of type "dynamic" around a nil.
+fn nested_dynamic(depth: usize) -> Vec<u8> {
+    let mut data = Vec::new();
+    for _ in 0..depth {
+        data.extend_from_slice(&[0x92, 0xa9]);
+        data.extend_from_slice(b"\"dynamic\"");
+    }
+    data.push(0xc0);
+    data
+}
+
+// Found while writing the tfplugin_value target (a probe of its worst case,
+// not a libFuzzer run, whose main thread has 8 MiB): a 1 KB msgpack value of 1000 nested
+// arrays overflowed a 2 MiB stack inside rmpv's recursive decoder (its default
+// depth limit is 1024), aborting the whole provider process; nested dynamic
+// values did the same from ~400 levels. Fixed by a depth limit in
+// src/tfplugin/value.rs (MAX_MSGPACK_DEPTH).
+#[test]
+fn deeply_nested_msgpack_is_refused_not_a_stack_overflow() {
+    let error = decode_on_worker_stack(nested_arrays(1000), CtyType::String).unwrap_err();
+    assert!(error.contains("invalid msgpack"), "{error}");
+    let error = decode_on_worker_stack(nested_dynamic(1000), CtyType::Dynamic).unwrap_err();
+    assert!(error.contains("invalid msgpack"), "{error}");
+    // Around the limit: accepted or refused, never a crash.
+    for depth in 100..=140 {
+        let _ = decode_on_worker_stack(nested_dynamic(depth), CtyType::Dynamic);
+        let _ = decode_on_worker_stack(nested_arrays(depth), CtyType::Dynamic);
+    }
+    // Nesting within the limit still decodes.
+    decode_on_worker_stack(nested_dynamic(100), CtyType::Dynamic).expect("100 levels decode");
+    let list = CtyType::list(CtyType::list(CtyType::String));
+    decode_on_worker_stack(nested_arrays(2), list).expect("a list of lists decodes");
 }
