@@ -19,6 +19,12 @@ const EXT_UNKNOWN: i8 = 0;
 /// msgpack extension type for an unknown value with refinements (not null,
 /// string prefix, ...). The refinements are advisory; we treat it as unknown.
 const EXT_REFINED_UNKNOWN: i8 = 12;
+/// Limit of rmpv's recursion depth, which counts each array or map level
+/// twice: about 127 levels of nesting. Decoding recurses per level and runs on
+/// tokio worker threads (2 MiB stacks), where rmpv's default (1024) overflows
+/// the stack (found while writing the fuzz targets; see tests/fuzz_regressions.rs). Real values
+/// are a few levels deep.
+const MAX_MSGPACK_DEPTH: usize = 256;
 
 /// A cty number. Integers that fit in 64 bits stay exact; larger or
 /// non-integral decimals that arrive as strings are kept as their text.
@@ -194,7 +200,7 @@ impl Value {
     /// Decodes msgpack bytes guided by `ty`.
     pub fn from_msgpack(bytes: &[u8], ty: &CtyType) -> Result<Value, ValueError> {
         let mut reader = bytes;
-        let mp = rmpv::decode::read_value(&mut reader)
+        let mp = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_MSGPACK_DEPTH)
             .map_err(|e| err(&AttrPath::root(), format!("invalid msgpack: {e}")))?;
         if !reader.is_empty() {
             return Err(err(&AttrPath::root(), "trailing bytes after msgpack value"));

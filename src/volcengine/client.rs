@@ -329,10 +329,46 @@ fn transport_failure(action: &str, error: &reqwest::Error) -> Failure {
         }
     } else {
         Error::Transport {
-            message: format!("{action}: {}", error_chain(error)),
+            message: format!("{action}: {}{}", error_chain(error), tls_hint(error)),
         }
     };
     Failure::from(error)
+}
+
+/// What to do about a server certificate the client could not verify
+/// (empty for other failures): the TLS library's words alone do not say it.
+fn tls_hint(error: &reqwest::Error) -> &'static str {
+    use rustls::CertificateError as C;
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        match rustls_error(cause) {
+            Some(rustls::Error::InvalidCertificate(
+                C::NotValidForName | C::NotValidForNameContext { .. },
+            )) => {
+                return " (the server's TLS certificate is not valid for the endpoint's host name: \
+                        check `endpoint`)";
+            }
+            Some(rustls::Error::InvalidCertificate(_)) => {
+                return " (the server's TLS certificate could not be verified against the trusted \
+                        CA certificates: if the endpoint uses a private or self-signed CA, set \
+                        `ca_bundle_file` in the provider configuration to a PEM file of that CA)";
+            }
+            _ => source = cause.source(),
+        }
+    }
+    ""
+}
+
+/// The rustls error inside `error`, which hyper wraps in nested `io::Error`s
+/// (whose `source()` skips the wrapped error).
+fn rustls_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    let mut current = error;
+    loop {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        current = current.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
 }
 
 /// "outer: inner: root cause", without the request URL.
@@ -379,7 +415,9 @@ struct ErrorBody {
 }
 
 /// Turns one HTTP answer into the `Result` object or a typed error.
-fn parse_response(
+/// Public only for the fuzz targets (`fuzz/src/client_response.rs`).
+#[doc(hidden)]
+pub fn parse_response(
     action: &str,
     status: u16,
     body: &[u8],
