@@ -24,7 +24,7 @@ if ! "$deny" --version 2>/dev/null | grep -qx "cargo-deny $version"; then
   # The tool's own release profile (fat LTO, one codegen unit) makes the final
   # link take most of the install time on two cores; a plain optimized build is
   # as good for a tool run once per check.
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+  CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     cargo install --locked --quiet --root "$tools" --version "$version" cargo-deny
   echo "deny: installed in $(( $(date +%s) - started ))s"
 fi
