@@ -78,12 +78,10 @@ for target in "${targets[@]}"; do
     "${rate:-?}" "${cov:-?}" "$found" "$([ "$status" -eq 0 ] && echo ok || echo CRASH)")")
 
   if [ "${FUZZ_MERGE:-0}" = 1 ] && [ "$status" -eq 0 ]; then
-    merged="$scratch/$target.merged"
-    mkdir -p "$merged"
+    # Adds to the committed corpus only the new inputs that reach coverage it
+    # does not have (a set-cover selection over edges); hand-written seeds stay.
     (cd fuzz && cargo fuzz run --release --debug-assertions --target-dir "$target_dir" \
-      "$target" "$merged" "corpus/$target" "$scratch/$target" -- -merge=1) >"$log.merge" 2>&1
-    rm -f "$corpus"/*
-    cp "$merged"/* "$corpus"/
+      "$target" "corpus/$target" "$scratch/$target" -- -set_cover_merge=1 -use_counters=0) >"$log.merge" 2>&1
     echo "fuzz: $corpus now has $(find "$corpus" -type f | wc -l) files"
   fi
 done
