@@ -8,10 +8,14 @@
 2. One image shared with 10,000 accounts: Modify calls made by the apply,
    Describe pages read by the refresh, emptiness of the plan after apply, and
    the provider process's peak resident memory.
+3. API calls per operation (create, update, destroy) of one image with 120
+   accounts, from the emulator's call log, split into Terraform's refresh and
+   the provider's own apply.
 Results go to stdout and, with --out, to a markdown file.
 """
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -23,11 +27,18 @@ import time
 import urllib.request
 
 AK, SK = "AKLOCALEMULATOR", "emulator-secret-key"
+MODIFY, DESCRIBE = "ModifyImageSharePermission", "DescribeImageSharePermission"
+PAGE = 100  # the emulator's page size (--page-max) and the provider's MaxResults
+BATCH = 50  # accounts added (and removed) per Modify call
+
+REQUIRED_PROVIDERS = ('terraform {\n  required_providers {\n'
+                      '    volcengine = { source = "volcengine/volcengine" }\n  }\n}\n')
 
 
 class Emulator:
-    def __init__(self, binary, images, page_max=100):
-        args = [binary, "--listen", "127.0.0.1:0", "--page-max", str(page_max)]
+    def __init__(self, binary, images, page_max=PAGE, share_limit=20_000):
+        args = [binary, "--listen", "127.0.0.1:0", "--page-max", str(page_max),
+                "--share-limit", str(share_limit)]
         for image in images:
             args += ["--image", image]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -38,6 +49,10 @@ class Emulator:
             raise RuntimeError(f"emulator did not start: {line!r}")
         self.url = m.group(1)
 
+    def provider_env(self):
+        return {"VOLCENGINE_ENDPOINT": self.url, "VOLCENGINE_ACCESS_KEY": AK,
+                "VOLCENGINE_SECRET_KEY": SK, "VOLCENGINE_REGION": "cn-beijing"}
+
     def admin(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method,
@@ -46,11 +61,18 @@ class Emulator:
             raw = resp.read()
             return json.loads(raw) if raw else None
 
-    def calls(self):
-        return self.admin("GET", "/_emulator/calls")
-
-    def clear_calls(self):
+    def take_calls(self):
+        """(Modify calls, Describe calls) since the last take; clears the log."""
+        calls = self.admin("GET", "/_emulator/calls")
         self.admin("DELETE", "/_emulator/calls")
+        bad = [c for c in calls if c["status"] != 200]
+        if bad:
+            raise RuntimeError(f"failed API calls during the benchmark: {bad[:3]}")
+        return (sum(1 for c in calls if c["action"] == MODIFY),
+                sum(1 for c in calls if c["action"] == DESCRIBE))
+
+    def shares(self, image):
+        return self.admin("GET", f"/_emulator/images/{image}/shares")["accounts"]
 
     def stop(self):
         self.proc.terminate()
@@ -70,7 +92,8 @@ class Workspace:
                     f'    "volcengine/volcengine" = "{plugin_dir}"\n  }}\n  direct {{}}\n}}\n')
         self.env = dict(os.environ, TF_CLI_CONFIG_FILE=rc, TF_IN_AUTOMATION="1",
                         CHECKPOINT_DISABLE="1", **env_extra)
-        self.env.pop("TF_LOG", None)
+        for key in ("TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_PATH", "TF_PLUGIN_CACHE_DIR"):
+            self.env.pop(key, None)
 
     def write(self, text):
         with open(os.path.join(self.dir, "main.tf"), "w") as f:
@@ -89,10 +112,14 @@ class Workspace:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def account_list(ids):
+    return ", ".join(f'"{a}"' for a in ids)
+
+
 def image_share_config(n, accounts_each):
-    out = ['terraform {\n  required_providers {\n    volcengine = { source = "volcengine/volcengine" }\n  }\n}\n']
+    out = [REQUIRED_PROVIDERS]
     for i in range(n):
-        accounts = ", ".join(f'"{2100000000 + i * 1000 + j}"' for j in range(accounts_each))
+        accounts = account_list(2100000000 + i * 1000 + j for j in range(accounts_each))
         out.append(f'resource "volcengine_image_share" "r{i}" {{\n  image_id    = "image-bench{i:06d}"\n'
                    f'  account_ids = [{accounts}]\n}}\n')
     return "".join(out)
@@ -101,31 +128,22 @@ def image_share_config(n, accounts_each):
 def terraform_data_config(n, accounts_each):
     out = []
     for i in range(n):
-        accounts = ", ".join(f'"{2100000000 + i * 1000 + j}"' for j in range(accounts_each))
+        accounts = account_list(2100000000 + i * 1000 + j for j in range(accounts_each))
         out.append(f'resource "terraform_data" "r{i}" {{\n  input = [{accounts}]\n}}\n')
     return "".join(out)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--root", required=True)
-    ap.add_argument("--resources", type=int, default=100)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--out")
-    args = ap.parse_args()
-    root = args.root
-    terraform = os.path.join(root, ".tools/bin/terraform")
-    release = os.path.join(root, "target/release")
-    emulator_bin = os.path.join(release, "volcengine-ecs-emulator")
-    n = args.resources
+def one_image_config(image, ids):
+    return (REQUIRED_PROVIDERS + f'resource "volcengine_image_share" "one" {{\n'
+            f'  image_id    = "{image}"\n  account_ids = [{account_list(ids)}]\n}}\n')
 
-    # 1. N resources against terraform_data, alternated.
+
+def many_resources(terraform, release, emulator_bin, n, runs):
+    """Medians of apply and no-op plan, ours against terraform_data."""
     times = {"ours apply": [], "ours plan": [], "floor apply": [], "floor plan": []}
-    for _ in range(args.runs):
+    for _ in range(runs):
         emu = Emulator(emulator_bin, [f"image-bench{i:06d}" for i in range(n)])
-        env = {"VOLCENGINE_ENDPOINT": emu.url, "VOLCENGINE_ACCESS_KEY": AK,
-               "VOLCENGINE_SECRET_KEY": SK, "VOLCENGINE_REGION": "cn-beijing"}
-        ours = Workspace(terraform, release, env)
+        ours = Workspace(terraform, release, emu.provider_env())
         floor = Workspace(terraform, release, {})
         try:
             ours.write(image_share_config(n, 10))
@@ -133,18 +151,28 @@ def main():
             floor.run("init")
             times["ours apply"].append(ours.run("apply", "-auto-approve")[0])
             times["floor apply"].append(floor.run("apply", "-auto-approve")[0])
+            # -detailed-exitcode: 2 (changes) fails the run, so "no-op" is checked.
             times["ours plan"].append(ours.run("plan", "-detailed-exitcode")[0])
             times["floor plan"].append(floor.run("plan", "-detailed-exitcode")[0])
+            modify, describe = emu.take_calls()
+            expected_modify = n * math.ceil(10 / BATCH)
+            if modify != expected_modify:
+                raise RuntimeError(f"{n} resources: {modify} Modify calls, expected {expected_modify}")
         finally:
             ours.cleanup()
             floor.cleanup()
             emu.stop()
-    med = {k: statistics.median(v) for k, v in times.items()}
+    return {k: statistics.median(v) for k, v in times.items()}, times
 
-    # 2. One image, 10,000 accounts; the provider's peak memory through a wrapper.
+
+def big_image(terraform, release, emulator_bin, accounts):
+    """One image with `accounts` accounts: calls, emptiness, provider peak RSS."""
     wrap_dir = tempfile.mkdtemp(prefix="tfbench-wrap-")
     peak_file = os.path.join(wrap_dir, "peak-kib")
     wrapper = os.path.join(wrap_dir, "terraform-provider-volcengine")
+    # go-plugin launches whatever is in the plugin directory; this wrapper runs
+    # the real provider (stdio inherited, so the handshake passes through) and
+    # records the child's peak RSS when it exits.
     with open(wrapper, "w") as f:
         f.write(f"""#!{sys.executable}
 import resource, subprocess, sys
@@ -155,43 +183,121 @@ with open({peak_file!r}, "a") as f:
 sys.exit(rc)
 """)
     os.chmod(wrapper, 0o755)
-    emu = Emulator(emulator_bin, ["image-big0000001"], page_max=100)
-    env = {"VOLCENGINE_ENDPOINT": emu.url, "VOLCENGINE_ACCESS_KEY": AK,
-           "VOLCENGINE_SECRET_KEY": SK, "VOLCENGINE_REGION": "cn-beijing"}
-    ws = Workspace(terraform, wrap_dir, env)
+    image = "image-big0000001"
+    emu = Emulator(emulator_bin, [image])
+    ws = Workspace(terraform, wrap_dir, emu.provider_env())
+    ids = [str(3000000000 + i) for i in range(accounts)]
+    r = {}
     try:
-        ws.write('resource "volcengine_image_share" "big" {\n  image_id    = "image-big0000001"\n'
-                 '  account_ids = flatten([for i in range(100) : [for j in range(100) : tostring(3000000000 + i * 100 + j)]])\n}\n'
-                 'terraform {\n  required_providers {\n    volcengine = { source = "volcengine/volcengine" }\n  }\n}\n')
-        big_apply, _ = ws.run("apply", "-auto-approve")
-        calls = emu.calls()
-        modify = sum(1 for c in calls if c["action"] == "ModifyImageSharePermission")
-        describe_apply = sum(1 for c in calls if c["action"] == "DescribeImageSharePermission")
-        emu.clear_calls()
-        big_plan, p = ws.run("plan", "-detailed-exitcode", ok=(0, 2))
-        plan_empty = p.returncode == 0
-        describe_refresh = sum(1 for c in emu.calls() if c["action"] == "DescribeImageSharePermission")
+        ws.write(one_image_config(image, ids))
+        r["apply s"], _ = ws.run("apply", "-auto-approve")
+        r["apply modify"], r["apply describe"] = emu.take_calls()
+        if len(emu.shares(image)) != accounts:
+            raise RuntimeError("the emulator does not hold every account after apply")
+        r["plan s"], p = ws.run("plan", "-detailed-exitcode", ok=(0, 2))
+        r["plan empty"] = p.returncode == 0
+        r["plan modify"], r["plan describe"] = emu.take_calls()
+        r["destroy s"], _ = ws.run("destroy", "-auto-approve")
+        r["destroy modify"], r["destroy describe"] = emu.take_calls()
         with open(peak_file) as f:
-            peak_mib = max(int(x) for x in f.read().split()) / 1024
+            r["peak MiB"] = max(int(x) for x in f.read().split()) / 1024
     finally:
         ws.cleanup()
         emu.stop()
         shutil.rmtree(wrap_dir, ignore_errors=True)
+    return r
 
+
+def call_counts(terraform, release, emulator_bin, accounts=120):
+    """Calls per operation on one image, split into refresh and apply.
+
+    `terraform plan -refresh-only` isolates what the refresh reads; the apply
+    then runs with -refresh=false so its log holds only the provider's own
+    calls for the change.
+    """
+    image = "image-calls000001"
+    emu = Emulator(emulator_bin, [image])
+    ws = Workspace(terraform, release, emu.provider_env())
+    first = [str(2200000000 + i) for i in range(accounts)]
+    # Update: replace half of the accounts.
+    second = first[accounts // 2:] + [str(2300000000 + i) for i in range(accounts // 2)]
+    rows = []
+    try:
+        ws.write(one_image_config(image, first))
+        ws.run("apply", "-auto-approve")
+        rows.append(("create", f"{accounts} added", 0, *emu.take_calls()[::-1]))
+
+        ws.write(one_image_config(image, second))
+        ws.run("plan", "-refresh-only", "-detailed-exitcode", ok=(0, 2))
+        refresh = emu.take_calls()[1]
+        ws.run("apply", "-auto-approve", "-refresh=false")
+        rows.append(("update", f"{accounts // 2} added, {accounts // 2} removed", refresh,
+                     *emu.take_calls()[::-1]))
+
+        ws.run("plan", "-refresh-only", "-detailed-exitcode", ok=(0, 2))
+        refresh = emu.take_calls()[1]
+        ws.run("destroy", "-auto-approve", "-refresh=false")
+        rows.append(("destroy", f"{accounts} removed", refresh, *emu.take_calls()[::-1]))
+        if emu.shares(image):
+            raise RuntimeError("shares left after destroy")
+    finally:
+        ws.cleanup()
+        emu.stop()
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--release", help="directory with the release binaries (default ROOT/target/release)")
+    ap.add_argument("--resources", type=int, default=100)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--big", type=int, default=10_000, help="accounts on the one large image")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    terraform = os.path.join(args.root, ".tools/bin/terraform")
+    release = os.path.abspath(args.release or os.path.join(args.root, "target/release"))
+    emulator_bin = os.path.join(release, "volcengine-ecs-emulator")
+    n = args.resources
+
+    med, raw = many_resources(terraform, release, emulator_bin, n, args.runs)
+    big = big_image(terraform, release, emulator_bin, args.big)
+    calls = call_counts(terraform, release, emulator_bin)
+
+    def ratio(k):
+        return med[f"ours {k}"] / med[f"floor {k}"]
+
+    def runs(k):
+        return ", ".join(f"{t:.2f}" for t in raw[k])
+
+    big_pages = math.ceil(args.big / PAGE)
+    big_batches = math.ceil(args.big / BATCH)
     lines = [
-        f"{n} resources x 10 accounts, {args.runs} alternated runs, medians:", "",
+        f"{n} resources x 10 accounts, {args.runs} alternated runs, medians (all runs in seconds):", "",
         "| run | volcengine_image_share | terraform_data | ratio | target |", "|---|---|---|---|---|",
-        f"| apply | {med['ours apply']:.2f} s | {med['floor apply']:.2f} s | {med['ours apply']/med['floor apply']:.2f} | <= 1.5 |",
-        f"| no-op plan | {med['ours plan']:.2f} s | {med['floor plan']:.2f} s | {med['ours plan']/med['floor plan']:.2f} | <= 1.5 |",
-        "", "One image with 10,000 accounts:", "",
-        "| measure | value | target |", "|---|---|---|",
-        f"| Modify calls in apply | {modify} | 200 |",
-        f"| Describe pages in apply | {describe_apply} | minimal |",
-        f"| Describe pages in refresh (page size 100) | {describe_refresh} | 100 |",
-        f"| plan after apply empty | {'yes' if plan_empty else 'NO'} | yes |",
-        f"| provider peak RSS | {peak_mib:.1f} MiB | < 50 MiB |",
-        f"| apply / plan wall time | {big_apply:.2f} s / {big_plan:.2f} s | |",
+        f"| apply | {med['ours apply']:.2f} s ({runs('ours apply')}) | {med['floor apply']:.2f} s "
+        f"({runs('floor apply')}) | {ratio('apply'):.2f} | <= 1.5 |",
+        f"| no-op plan | {med['ours plan']:.2f} s ({runs('ours plan')}) | {med['floor plan']:.2f} s "
+        f"({runs('floor plan')}) | {ratio('plan'):.2f} | <= 1.5 |",
+        "", f"One image with {args.big:,} accounts (emulator page size {PAGE}):", "",
+        "| measure | value | minimum / target |", "|---|---|---|",
+        f"| Modify calls in apply (create) | {big['apply modify']} | {big_batches} |",
+        f"| Describe pages in apply (create reads the empty image) | {big['apply describe']} | 1 |",
+        f"| Describe pages in the refresh of the next plan | {big['plan describe']} | {big_pages} |",
+        f"| Modify calls in that plan | {big['plan modify']} | 0 |",
+        f"| plan after apply empty | {'yes' if big['plan empty'] else 'NO'} | yes |",
+        f"| destroy: Describe pages / Modify calls | {big['destroy describe']} / {big['destroy modify']} "
+        f"| {big_pages} refresh + {big_pages} delete / {big_batches} |",
+        f"| provider peak RSS (largest of all launches) | {big['peak MiB']:.1f} MiB | < 50 MiB |",
+        f"| wall time apply / plan / destroy | {big['apply s']:.2f} s / {big['plan s']:.2f} s / "
+        f"{big['destroy s']:.2f} s | |",
+        "", "API calls per operation, one image with 120 accounts (refresh measured with "
+        "`plan -refresh-only`, the change with `-refresh=false`):", "",
+        "| operation | change | refresh: Describe | apply: Describe | apply: Modify |",
+        "|---|---|---|---|---|",
     ]
+    lines += [f"| {op} | {change} | {refresh} | {describe} | {modify} |"
+              for op, change, refresh, describe, modify in calls]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
