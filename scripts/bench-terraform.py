@@ -99,10 +99,10 @@ class Workspace:
         with open(os.path.join(self.dir, "main.tf"), "w") as f:
             f.write(text)
 
-    def run(self, *args, ok=(0,)):
+    def run(self, *args, ok=(0,), timeout=900):
         start = time.perf_counter()
         p = subprocess.run([self.terraform, *args, "-no-color"], cwd=self.dir, env=self.env,
-                           capture_output=True, text=True, timeout=900)
+                           capture_output=True, text=True, timeout=timeout)
         elapsed = time.perf_counter() - start
         if p.returncode not in ok:
             raise RuntimeError(f"terraform {' '.join(args)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
@@ -110,6 +110,10 @@ class Workspace:
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def log(message):
+    print(f"bench-terraform: {message}", file=sys.stderr, flush=True)
 
 
 def account_list(ids):
@@ -155,6 +159,8 @@ def many_resources(terraform, release, emulator_bin, n, runs):
             times["ours plan"].append(ours.run("plan", "-detailed-exitcode")[0])
             times["floor plan"].append(floor.run("plan", "-detailed-exitcode")[0])
             modify, describe = emu.take_calls()
+            log(f"run: ours apply {times['ours apply'][-1]:.2f} s, plan {times['ours plan'][-1]:.2f} s; "
+                f"terraform_data apply {times['floor apply'][-1]:.2f} s, plan {times['floor plan'][-1]:.2f} s")
             expected_modify = n * math.ceil(10 / BATCH)
             if modify != expected_modify:
                 raise RuntimeError(f"{n} resources: {modify} Modify calls, expected {expected_modify}")
@@ -165,7 +171,7 @@ def many_resources(terraform, release, emulator_bin, n, runs):
     return {k: statistics.median(v) for k, v in times.items()}, times
 
 
-def big_image(terraform, release, emulator_bin, accounts):
+def big_image(terraform, release, emulator_bin, accounts, timeout):
     """One image with `accounts` accounts: calls, emptiness, provider peak RSS."""
     wrap_dir = tempfile.mkdtemp(prefix="tfbench-wrap-")
     peak_file = os.path.join(wrap_dir, "peak-kib")
@@ -177,9 +183,9 @@ def big_image(terraform, release, emulator_bin, accounts):
         f.write(f"""#!{sys.executable}
 import resource, subprocess, sys
 rc = subprocess.call([{os.path.join(release, 'terraform-provider-volcengine')!r}] + sys.argv[1:])
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open({peak_file!r}, "a") as f:
-    f.write(str(peak) + "\\n")
+    f.write(f"{{usage.ru_maxrss}} {{usage.ru_utime + usage.ru_stime}}\\n")
 sys.exit(rc)
 """)
     os.chmod(wrapper, 0o755)
@@ -190,17 +196,23 @@ sys.exit(rc)
     r = {}
     try:
         ws.write(one_image_config(image, ids))
-        r["apply s"], _ = ws.run("apply", "-auto-approve")
+        log(f"one image, {accounts} accounts: apply")
+        r["apply s"], _ = ws.run("apply", "-auto-approve", timeout=timeout)
         r["apply modify"], r["apply describe"] = emu.take_calls()
         if len(emu.shares(image)) != accounts:
             raise RuntimeError("the emulator does not hold every account after apply")
-        r["plan s"], p = ws.run("plan", "-detailed-exitcode", ok=(0, 2))
+        log(f"one image, {accounts} accounts: plan")
+        r["plan s"], p = ws.run("plan", "-detailed-exitcode", ok=(0, 2), timeout=timeout)
         r["plan empty"] = p.returncode == 0
         r["plan modify"], r["plan describe"] = emu.take_calls()
-        r["destroy s"], _ = ws.run("destroy", "-auto-approve")
+        log(f"one image, {accounts} accounts: destroy")
+        r["destroy s"], _ = ws.run("destroy", "-auto-approve", timeout=timeout)
         r["destroy modify"], r["destroy describe"] = emu.take_calls()
         with open(peak_file) as f:
-            r["peak MiB"] = max(int(x) for x in f.read().split()) / 1024
+            launches = [line.split() for line in f if line.strip()]
+        r["launches"] = len(launches)
+        r["peak MiB"] = max(int(kib) for kib, _ in launches) / 1024
+        r["provider cpu s"] = sum(float(cpu) for _, cpu in launches)
     finally:
         ws.cleanup()
         emu.stop()
@@ -218,6 +230,7 @@ def call_counts(terraform, release, emulator_bin, accounts=120):
     image = "image-calls000001"
     emu = Emulator(emulator_bin, [image])
     ws = Workspace(terraform, release, emu.provider_env())
+    log(f"call counts, one image with {accounts} accounts")
     first = [str(2200000000 + i) for i in range(accounts)]
     # Update: replace half of the accounts.
     second = first[accounts // 2:] + [str(2300000000 + i) for i in range(accounts // 2)]
@@ -246,6 +259,54 @@ def call_counts(terraform, release, emulator_bin, accounts=120):
     return rows
 
 
+def many_table(n, runs, med, raw):
+    def ratio(k):
+        return med[f"ours {k}"] / med[f"floor {k}"]
+
+    def all_runs(k):
+        return ", ".join(f"{t:.2f}" for t in raw[k])
+
+    return [
+        f"{n} resources x 10 accounts, {runs} alternated runs, medians (every run in parentheses, seconds):", "",
+        "| run | volcengine_image_share | terraform_data | ratio | target |", "|---|---|---|---|---|",
+        f"| apply | {med['ours apply']:.2f} s ({all_runs('ours apply')}) | {med['floor apply']:.2f} s "
+        f"({all_runs('floor apply')}) | {ratio('apply'):.2f} | <= 1.5 |",
+        f"| no-op plan | {med['ours plan']:.2f} s ({all_runs('ours plan')}) | {med['floor plan']:.2f} s "
+        f"({all_runs('floor plan')}) | {ratio('plan'):.2f} | <= 1.5 |",
+    ]
+
+
+def big_table(accounts, big):
+    pages = math.ceil(accounts / PAGE)
+    batches = math.ceil(accounts / BATCH)
+    return [
+        f"One image with {accounts:,} accounts (emulator page size {PAGE}):", "",
+        "| measure | value | minimum / target |", "|---|---|---|",
+        f"| Modify calls in apply (create) | {big['apply modify']} | {batches} |",
+        f"| Describe pages in apply (create reads the empty image) | {big['apply describe']} | 1 |",
+        f"| Describe pages in the refresh of the next plan | {big['plan describe']} | {pages} |",
+        f"| Modify calls in that plan | {big['plan modify']} | 0 |",
+        f"| plan after apply empty | {'yes' if big['plan empty'] else 'NO'} | yes |",
+        f"| destroy: Describe pages / Modify calls | {big['destroy describe']} / {big['destroy modify']} "
+        f"| {pages} refresh + {pages} delete / {batches} |",
+        f"| provider peak RSS (largest of {big['launches']} launches) | {big['peak MiB']:.1f} MiB | < 50 MiB |",
+        f"| provider CPU time, all launches | {big['provider cpu s']:.2f} s | |",
+        f"| wall time apply / plan / destroy | {big['apply s']:.1f} s / {big['plan s']:.1f} s / "
+        f"{big['destroy s']:.1f} s | |",
+    ]
+
+
+def calls_table(calls):
+    lines = [
+        "API calls per operation, one image with 120 accounts (refresh measured with "
+        "`plan -refresh-only`, the change with `-refresh=false`):", "",
+        "| operation | change | refresh: Describe | apply: Describe | apply: Modify |",
+        "|---|---|---|---|---|",
+    ]
+    return lines + [f"| {op} | {change} | {refresh} | {describe} | {modify} |"
+                    for op, change, refresh, describe, modify in calls]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
@@ -253,56 +314,36 @@ def main():
     ap.add_argument("--resources", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--big", type=int, default=10_000, help="accounts on the one large image")
+    ap.add_argument("--big-timeout", type=int, default=7200,
+                    help="seconds per Terraform command of the large image (Terraform's own set "
+                         "checks are quadratic in the set size)")
+    ap.add_argument("--only", default="many,big,calls", help="comma-separated sections to run")
     ap.add_argument("--out")
     args = ap.parse_args()
-    terraform = os.path.join(args.root, ".tools/bin/terraform")
-    release = os.path.abspath(args.release or os.path.join(args.root, "target/release"))
+    root = os.path.abspath(args.root)  # terraform runs in temporary directories
+    terraform = os.path.join(root, ".tools/bin/terraform")
+    release = os.path.abspath(args.release or os.path.join(root, "target/release"))
     emulator_bin = os.path.join(release, "volcengine-ecs-emulator")
-    n = args.resources
-
-    med, raw = many_resources(terraform, release, emulator_bin, n, args.runs)
-    big = big_image(terraform, release, emulator_bin, args.big)
-    calls = call_counts(terraform, release, emulator_bin)
-
-    def ratio(k):
-        return med[f"ours {k}"] / med[f"floor {k}"]
-
-    def runs(k):
-        return ", ".join(f"{t:.2f}" for t in raw[k])
-
-    big_pages = math.ceil(args.big / PAGE)
-    big_batches = math.ceil(args.big / BATCH)
-    lines = [
-        f"{n} resources x 10 accounts, {args.runs} alternated runs, medians (all runs in seconds):", "",
-        "| run | volcengine_image_share | terraform_data | ratio | target |", "|---|---|---|---|---|",
-        f"| apply | {med['ours apply']:.2f} s ({runs('ours apply')}) | {med['floor apply']:.2f} s "
-        f"({runs('floor apply')}) | {ratio('apply'):.2f} | <= 1.5 |",
-        f"| no-op plan | {med['ours plan']:.2f} s ({runs('ours plan')}) | {med['floor plan']:.2f} s "
-        f"({runs('floor plan')}) | {ratio('plan'):.2f} | <= 1.5 |",
-        "", f"One image with {args.big:,} accounts (emulator page size {PAGE}):", "",
-        "| measure | value | minimum / target |", "|---|---|---|",
-        f"| Modify calls in apply (create) | {big['apply modify']} | {big_batches} |",
-        f"| Describe pages in apply (create reads the empty image) | {big['apply describe']} | 1 |",
-        f"| Describe pages in the refresh of the next plan | {big['plan describe']} | {big_pages} |",
-        f"| Modify calls in that plan | {big['plan modify']} | 0 |",
-        f"| plan after apply empty | {'yes' if big['plan empty'] else 'NO'} | yes |",
-        f"| destroy: Describe pages / Modify calls | {big['destroy describe']} / {big['destroy modify']} "
-        f"| {big_pages} refresh + {big_pages} delete / {big_batches} |",
-        f"| provider peak RSS (largest of all launches) | {big['peak MiB']:.1f} MiB | < 50 MiB |",
-        f"| wall time apply / plan / destroy | {big['apply s']:.2f} s / {big['plan s']:.2f} s / "
-        f"{big['destroy s']:.2f} s | |",
-        "", "API calls per operation, one image with 120 accounts (refresh measured with "
-        "`plan -refresh-only`, the change with `-refresh=false`):", "",
-        "| operation | change | refresh: Describe | apply: Describe | apply: Modify |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [f"| {op} | {change} | {refresh} | {describe} | {modify} |"
-              for op, change, refresh, describe, modify in calls]
-    text = "\n".join(lines) + "\n"
-    print(text)
+    sections = set(args.only.split(","))
     if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
+        open(args.out, "w").close()
+
+    def emit(lines):
+        # Each table is written as soon as it is measured, so a later
+        # section that fails or times out does not lose the earlier ones.
+        text = "\n".join(lines) + "\n\n"
+        print(text, flush=True)
+        if args.out:
+            with open(args.out, "a") as f:
+                f.write(text)
+
+    if "many" in sections:
+        med, raw = many_resources(terraform, release, emulator_bin, args.resources, args.runs)
+        emit(many_table(args.resources, args.runs, med, raw))
+    if "calls" in sections:
+        emit(calls_table(call_counts(terraform, release, emulator_bin)))
+    if "big" in sections:
+        emit(big_table(args.big, big_image(terraform, release, emulator_bin, args.big, args.big_timeout)))
 
 
 if __name__ == "__main__":
