@@ -1,52 +1,57 @@
-//! Cost of the value layer on a large share list: msgpack encode/decode of a
-//! resource state with many accounts, and JSON raw-state decoding.
+//! msgpack decoding and encoding of a `volcengine_image_share` state whose
+//! `account_ids` set holds 10,000 accounts: what every Plan/Apply/Read RPC
+//! of the largest supported image does, several times per request.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
 use terraform_provider_volcengine::resources::image_share;
 use terraform_provider_volcengine::tfplugin::Value;
 
-fn state(accounts: usize) -> Value {
-    let ids: Vec<String> = (0..accounts)
-        .map(|i| (2_100_000_000 + i as u64).to_string())
-        .collect();
+const ACCOUNTS: usize = 10_000;
+
+fn state_with_accounts(n: usize) -> Value {
+    let accounts = (0..n).map(|i| format!("{}", 3_000_000_000u64 + i as u64));
     Value::object([
-        ("id", Value::string("image-ebgy1og99tfct0gw0001")),
-        ("image_id", Value::string("image-ebgy1og99tfct0gw0001")),
-        ("account_ids", Value::string_set(&ids)),
-        (
-            "timeouts",
-            Value::object([("create", Value::string("20m"))]),
-        ),
+        ("id", Value::string("image-big0000001")),
+        ("image_id", Value::string("image-big0000001")),
+        ("account_ids", Value::string_set(accounts)),
+        ("timeouts", Value::Null),
     ])
 }
 
-fn bench_values(c: &mut Criterion) {
+fn msgpack_10k_accounts(c: &mut Criterion) {
     let ty = image_share::state_type();
-    let mut group = c.benchmark_group("state_msgpack");
-    for accounts in [10usize, 1_000, 10_000] {
-        let value = state(accounts);
-        let bytes = value.to_msgpack(ty).unwrap();
-        group.throughput(Throughput::Elements(accounts as u64));
-        group.bench_with_input(BenchmarkId::new("encode", accounts), &value, |b, v| {
-            b.iter(|| black_box(v.to_msgpack(ty).unwrap()))
-        });
-        group.bench_with_input(BenchmarkId::new("decode", accounts), &bytes, |b, bytes| {
-            b.iter(|| black_box(Value::from_msgpack(bytes, ty).unwrap()))
-        });
-        let json = serde_json::json!({
-            "id": "image-a", "image_id": "image-a", "timeouts": null,
-            "account_ids": (0..accounts).map(|i| (2_100_000_000 + i as u64).to_string()).collect::<Vec<_>>(),
+    let state = state_with_accounts(ACCOUNTS);
+    let bytes = state.to_msgpack(ty).expect("state encodes");
+
+    let mut group = c.benchmark_group("values");
+    group.throughput(Throughput::Elements(ACCOUNTS as u64));
+    group.bench_function("decode_state_10k_accounts", |b| {
+        b.iter(|| Value::from_msgpack(black_box(&bytes), ty).expect("decodes"))
+    });
+    group.bench_function("encode_state_10k_accounts", |b| {
+        b.iter(|| black_box(&state).to_msgpack(ty).expect("encodes"))
+    });
+    group.bench_function("as_string_set_10k_accounts", |b| {
+        b.iter(|| {
+            black_box(&state)
+                .attr("account_ids")
+                .as_string_set()
+                .expect("known strings")
         })
-        .to_string();
-        group.bench_with_input(
-            BenchmarkId::new("decode_json", accounts),
-            &json,
-            |b, json| b.iter(|| black_box(Value::from_json(json.as_bytes(), ty).unwrap())),
-        );
-    }
+    });
+    group.bench_function("plan_10k_accounts_no_change", |b| {
+        b.iter_batched(
+            || state.clone(),
+            |prior| image_share::plan(black_box(&prior), black_box(&state)),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("validate_10k_accounts", |b| {
+        b.iter(|| image_share::validate(black_box(&state)))
+    });
     group.finish();
 }
 
-criterion_group!(benches, bench_values);
+criterion_group!(benches, msgpack_10k_accounts);
 criterion_main!(benches);

@@ -28,17 +28,24 @@ fi
 
 echo "bench: building release binaries"
 cargo build --release --bins --quiet
+# Cargo honours CARGO_TARGET_DIR; so must we.
+release="${CARGO_TARGET_DIR:-$root/target}/release"
 
 echo "== start-up (ours vs peer, whole process)"
-"$py" scripts/bench-startup.py --ours target/release/terraform-provider-volcengine --peer "$peer" \
+"$py" scripts/bench-startup.py --ours "$release/terraform-provider-volcengine" --peer "$peer" \
   --runs "${BENCH_RUNS:-40}" --out "$bench/results/startup.md"
 
 if [ -f scripts/bench-terraform.py ]; then
   echo "== Terraform-level (ours vs terraform_data)"
-  "$py" scripts/bench-terraform.py --root "$root" --out "$bench/results/terraform.md"
+  "$py" scripts/bench-terraform.py --root "$root" --release "$release" \
+    --runs "${BENCH_TF_RUNS:-3}" --out "$bench/results/terraform.md"
 fi
 
 if [ "${BENCH_SKIP_CRITERION:-}" = "" ]; then
   echo "== criterion"
-  cargo bench --quiet 2>&1 | grep -E '^[a-z_/ ]+time:|thrpt:|^Benchmarking .*: Analyzing' | grep -v Analyzing || true
+  # Criterion prints a long benchmark name on its own line, then "time:" and
+  # "thrpt:" lines; keep those three kinds.
+  cargo bench --benches 2>/dev/null | tee "$bench/results/criterion.txt" \
+    | grep -E '^[a-z_]+/[a-z0-9_]+|time:|thrpt:'
+
 fi
