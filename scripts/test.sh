@@ -33,6 +33,11 @@ echo "tools ready in $(elapsed "$t")"
 section "Formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 
+section "Dependency policy (scripts/deny.sh: licenses, duplicate crates, sources; offline)"
+t=$(date +%s)
+scripts/deny.sh
+echo "deny passed in $(elapsed "$t")"
+
 section "Tests (cargo test --all-targets)"
 t=$(date +%s)
 # Terraform's own logging settings from the caller's shell would change what the
