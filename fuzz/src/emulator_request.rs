@@ -16,7 +16,7 @@
 //! real client parses as a result or an API error (never "malformed"), with a
 //! request ID; an unsigned request never succeeds and never changes shares.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -153,9 +153,22 @@ pub fn shares() -> Vec<Option<Vec<String>>> {
         .collect()
 }
 
+/// One exchange (or check) at a time: a check compares shares before and
+/// after its own request, and `cargo test` runs tests in parallel.
+fn exclusive() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    // A failed check (caught by the corpus replay) leaves nothing half-done.
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Sends the request an input describes to the shared emulator; the HTTP
 /// status and body, or `None` when the HTTP client refused to build it.
 pub fn exchange(data: &[u8]) -> Option<(u16, Vec<u8>)> {
+    let _only_me = exclusive();
+    send_input(data)
+}
+
+fn send_input(data: &[u8]) -> Option<(u16, Vec<u8>)> {
     let harness = harness();
     let answer = harness.runtime.block_on(send(harness, parse(data)));
     // The call log is bounded, but a fuzzing process sends millions of calls.
@@ -164,9 +177,10 @@ pub fn exchange(data: &[u8]) -> Option<(u16, Vec<u8>)> {
 }
 
 pub fn check(data: &[u8]) {
+    let _only_me = exclusive();
     let signed = parse(data).signed;
     let before = shares();
-    let Some((status, body)) = exchange(data) else {
+    let Some((status, body)) = send_input(data) else {
         return;
     };
 
