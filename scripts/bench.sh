@@ -38,7 +38,7 @@ echo "== start-up (ours vs peer, whole process)"
 if [ -f scripts/bench-terraform.py ]; then
   echo "== Terraform-level (ours vs terraform_data)"
   "$py" scripts/bench-terraform.py --root "$root" --release "$release" \
-    --runs "${BENCH_TF_RUNS:-3}" --out "$bench/results/terraform.md"
+    --runs "${BENCH_TF_RUNS:-5}" --out "$bench/results/terraform.md"
 fi
 
 if [ "${BENCH_SKIP_CRITERION:-}" = "" ]; then
